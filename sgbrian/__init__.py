@@ -1,0 +1,8 @@
+"""sgbrian: SpikingGamma neurons in Brian2 (see MODEL.md and the README)."""
+from .builder import SGNetwork, feedforward
+from .encoding import sigma_delta
+from .equations import cascade_equations, neuron_equations
+from .network import Layer, analog_layer, connect, monitors_for, neuron_layer, spike_layer
+from .propagator import LinearPropagator, cascade_propagator
+
+__version__ = "0.1.0"

@@ -1,0 +1,109 @@
+"""A small builder for layered feedforward SpikingGamma networks."""
+import numpy as np
+from brian2 import Network, defaultclock, ms
+
+from .network import analog_layer, connect, monitors_for, neuron_layer, spike_layer
+from .validation import check_choice, check_int, check_time, delay_steps
+
+RECORDABLE = ("spikes", "signals", "buckets")
+
+
+class SGNetwork:
+    """A Brian2 ``Network`` with handles to its layers, synapses and monitors.
+
+    ``layers[l].group`` is the Brian2 group of layer l, ``synapses[l]`` the Brian2
+    ``Synapses`` from layer l to layer l+1, ``monitors[l]`` a dict of that layer's
+    monitors. Everything is a plain Brian2 object: print ``layers[1].group.equations``,
+    read or set ``layers[1].group.v_3``, ``synapses[0].w``, ``synapses[0].delay``.
+    """
+
+    def __init__(self, layers, synapses, monitors, seed):
+        self.layers, self.synapses, self.monitors, self.seed = layers, synapses, monitors, seed
+        objects = [layer.group for layer in layers] + list(synapses)
+        objects += [m for per_layer in monitors for m in per_layer.values()]
+        self.network = Network(*objects)
+
+    @property
+    def output(self):
+        return self.layers[-1]
+
+    def check_delays(self):
+        """Raise ``ValueError`` if a synapse's delay exceeds its source's payload history."""
+        for syn, source in zip(self.synapses, self.layers):
+            if source.kind == "spikes":
+                continue
+            try:
+                delays = syn.delay[:]
+            except NotImplementedError:   # standalone: values exist only after the run
+                continue
+            steps = delay_steps(f"{syn.name}.delay", delays, defaultclock.dt)
+            if steps.size and steps.max() > source.max_lag:
+                raise ValueError(f"{syn.name}.delay must be <= {source.max_lag} steps "
+                                 f"(max_delay of layer {source.index}); got {steps.max()}")
+
+    def run(self, duration, report=None):
+        """Check the inputs, then ``Network.run(duration)``."""
+        check_time("duration", duration)
+        self.check_delays()
+        self.network.run(duration, report=report)
+
+
+def _draw_delays(rng, shape, max_lag, random_delays, delay):
+    if random_delays:
+        return rng.integers(0, max_lag + 1, size=shape) * defaultclock.dt
+    return np.full(shape, float(delay_steps("delay", delay, defaultclock.dt))) * defaultclock.dt
+
+
+def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None, spikes=None,
+                delay=0 * ms, max_delay=None, random_delays=False, homogeneous_delay=False,
+                p_connect=1.0, weight_scale=1.0, hidden="relu", output="linear",
+                bucket_weights="neuron", binary=False, record=(), seed=0):
+    """Build a feedforward SpikingGamma network ``sizes[0] -> ... -> sizes[-1]``.
+
+    Input: ``signal`` (samples x sizes[0]) sampled every ``sample_dt`` (default dt),
+    sigma-delta coded with ``theta``; or ``spikes = (indices, times)``.
+    Weights: ``w ~ N(0, weight_scale^2 / fan_in)``; connections kept with probability
+    ``p_connect``. Delays: ``delay`` for all synapses, or with ``random_delays`` whole
+    steps drawn uniformly from [0, max_delay]. All draws come from
+    ``numpy.random.default_rng(seed)``: same seed, same network.
+    ``record``: any of 'spikes', 'signals', 'buckets'.
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 layers, got {sizes!r}")
+    sizes = [check_int(f"sizes[{l}]", s, 1) for l, s in enumerate(sizes)]
+    seed = check_int("seed", seed, 0)
+    for name in record:
+        check_choice("record", name, RECORDABLE)
+    if not 0 < p_connect <= 1:
+        raise ValueError(f"p_connect must be in (0, 1], got {p_connect}")
+    if (signal is None) == (spikes is None):
+        raise ValueError("give exactly one input: signal=(samples x channels) or "
+                         "spikes=(indices, times)")
+    max_delay = delay if max_delay is None else max_delay
+    check_time("max_delay", max_delay, allow_zero=True)
+    max_lag = int(delay_steps("max_delay", max_delay, defaultclock.dt))
+    rng = np.random.default_rng(seed)
+    if signal is not None:
+        signal = np.asarray(signal)
+        channels = signal.shape[1] if signal.ndim == 2 else 1
+        if channels != sizes[0]:
+            raise ValueError(f"signal has {channels} channels but sizes[0] = {sizes[0]}")
+        layers = [analog_layer(signal, sample_dt or defaultclock.dt, theta, binary, max_delay)]
+    else:
+        layers = [spike_layer(sizes[0], *spikes)]
+    synapses = []
+    for l in range(1, len(sizes)):
+        last = l == len(sizes) - 1
+        layer = neuron_layer(sizes[l], K, tau, theta, index=l,
+                             output=output if last else hidden, bucket_weights=bucket_weights,
+                             binary=binary, max_delay=0 * ms if last else max_delay)
+        shape = (sizes[l - 1], sizes[l])
+        mask = rng.random(shape) < p_connect
+        w = rng.normal(0.0, weight_scale / np.sqrt(max(1.0, p_connect * sizes[l - 1])), shape)
+        homogeneous = homogeneous_delay and not random_delays
+        d = delay if homogeneous else _draw_delays(rng, shape, max_lag, random_delays, delay)
+        synapses.append(connect(layers[-1], layer, w, d, mask, homogeneous,
+                                name=f"syn{l - 1}to{l}"))
+        layers.append(layer)
+    monitors = [monitors_for(layer, record) for layer in layers]
+    return SGNetwork(layers, synapses, monitors, seed)

@@ -1,0 +1,198 @@
+"""Layers, synapses and the layered feedforward builder.
+
+Order of work inside one time step (all in Brian2's ``synapses`` slot, after every
+group's buckets have advanced by the exact propagator in the ``groups`` slot), layer by
+layer, so that an event crosses any number of zero-delay layers in the step it is
+emitted (no hidden one-step lag per layer):
+
+    for layer l = 0, 1, ...:
+        order 10l + 0   events arriving at l are added to the taps (``U_0 += w q theta``)
+        order 10l + 1   per-synapse buckets are summed into ``I_syn`` (if used)
+        order 10l + 2   the encoder computes y, q and r (MODEL.md section 2)
+        order 10l + 3   the threshold ``q != 0`` emits this step's events
+
+A synaptic delay of d (a whole number of steps) delivers the event exactly d steps later.
+Monitors made here record at ``when='end'``, i.e. the state at t after everything of that
+step; a Brian2 ``SpikeMonitor`` or ``StateMonitor`` made by hand should use
+``when='end'`` too (their defaults would read one step early or label it one step late).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
+                    defaultclock, ms, second)
+
+from . import propagator  # noqa: F401  (registers the 'gamma_cascade' state updater)
+from .encoding import (analog_input, encoder_code, encoder_equations, payload_expression,
+                       spike_input)
+from .equations import neuron_equations, synapse_bucket_equations
+from .validation import (check_choice, check_finite, check_int, check_positive,
+                         check_shape, check_time, delay_steps)
+
+ORDER_ARRIVALS, ORDER_SUMMED, ORDER_ENCODER, ORDER_THRESHOLD = 0, 1, 2, 3
+
+
+def slot_order(layer_index, stage):
+    """Brian2 ``order`` of a stage (``ORDER_*``) of layer ``layer_index``."""
+    return 10 * layer_index + stage
+
+
+@dataclass
+class Layer:
+    """A group of SpikingGamma senders and (except for inputs) receivers."""
+    group: object
+    kind: str                       # 'analog', 'spikes' or 'neuron'
+    index: int
+    max_lag: int = 0                # payload history kept, in steps
+    K: int = 0
+    tau: object = None
+    namespace: dict = field(default_factory=dict)
+    bucket_weights: str = "neuron"
+    encoder: object = None          # the RunRegularly operation of the encoder
+
+    @property
+    def n(self):
+        return len(self.group)
+
+
+def _lag_steps(max_delay):
+    check_time("max_delay", max_delay, allow_zero=True)
+    return int(delay_steps("max_delay", max_delay, defaultclock.dt))
+
+
+def _attach_encoder(group, index, max_lag, binary):
+    """Run the encoder and the threshold of ``group`` at its slot in the step."""
+    encoder = group.run_regularly(encoder_code(max_lag, binary), when="synapses",
+                                  order=slot_order(index, ORDER_ENCODER),
+                                  name=group.name + "_encoder")
+    group.thresholder["spike"].when = "synapses"
+    group.thresholder["spike"].order = slot_order(index, ORDER_THRESHOLD)
+    return encoder
+
+
+def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
+                 bucket_weights="neuron", binary=False, max_delay=0 * ms, name=None):
+    """A layer of ``n`` SpikingGamma neurons (a Brian2 ``NeuronGroup`` inside a Layer).
+
+    ``K`` buckets with time constant ``tau`` (one time or K times), sigma-delta
+    threshold ``theta`` (> 0, scalar or per neuron), bias ``b`` and bucket weights
+    ``v`` (shape (K+1,) or (n, K+1); default ``1/(K+1)`` each). ``max_delay`` is the
+    largest delay of the layer's outgoing synapses (sets the payload history).
+    """
+    n = check_int("n (layer size)", n, 1)
+    index = check_int("index (layer position)", index, 1)
+    theta = check_positive("theta", theta)
+    check_shape("theta", theta, (n,))
+    eqs, namespace = neuron_equations(K, tau, output, bucket_weights)
+    max_lag = _lag_steps(max_delay)
+    eqs = eqs + encoder_equations(max_lag)
+    group = NeuronGroup(n, eqs, threshold="q != 0", reset="", method="gamma_cascade",
+                        namespace=dict(namespace), name=name or f"layer{index}*")
+    group.theta = theta
+    group.b = check_shape("bias", check_finite("bias", bias), (n,))
+    if bucket_weights == "neuron":
+        set_bucket_weights(group, K, v)
+    encoder = _attach_encoder(group, index, max_lag, binary)
+    return Layer(group, "neuron", index, max_lag, K, tau, namespace, bucket_weights, encoder)
+
+
+def set_bucket_weights(target, K, v):
+    """Set ``v_0..v_K`` on a group or synapses from shape (K+1,) or (len(target), K+1)."""
+    v = np.full(K + 1, 1.0 / (K + 1)) if v is None else check_finite("v", v)
+    if v.ndim == 1:
+        v = check_shape("v", v, (K + 1,))[None, :].repeat(len(target), 0)
+    v = check_shape("v", v, (len(target), K + 1))
+    for k in range(K + 1):
+        setattr(target, f"v_{k}", v[:, k])
+
+
+def analog_layer(signal, sample_dt, theta, binary=False, max_delay=0 * ms, name=None):
+    """Input layer (index 0): analog signals (samples x channels) sent as sigma-delta events."""
+    max_lag = _lag_steps(max_delay)
+    group, _ = analog_input(signal, sample_dt, theta, binary, max_lag, name)
+    encoder = _attach_encoder(group, 0, max_lag, binary)
+    return Layer(group, "analog", 0, max_lag, encoder=encoder)
+
+
+def spike_layer(n, indices, times, name=None):
+    """Input layer (index 0): given spike trains (impulses, payload 1)."""
+    return Layer(spike_input(n, indices, times, name), "spikes", 0)
+
+
+def _on_pre(source, target, homogeneous_steps):
+    """Code run when an event arrives at a synapse (MODEL.md section 3)."""
+    per_synapse = target.bucket_weights == "synapse"
+    if source.kind == "spikes":
+        return "u_1 += 1" if per_synapse else "U_1_post += w"
+    payload = payload_expression(homogeneous_steps, source.max_lag)
+    code = "" if homogeneous_steps is not None else "_lag_steps = int(delay/dt + 0.5)\n"
+    increment = f"theta_pre*({payload})"
+    return code + (f"u_0 += {increment}" if per_synapse else f"U_0_post += w*{increment}")
+
+
+def connect(source, target, w, delay=0 * ms, connectivity=None, homogeneous_delay=False,
+            v=None, name=None):
+    """Synapses from layer ``source`` to layer ``target``; returns the Brian2 ``Synapses``.
+
+    ``w``: scalar or (n_pre, n_post). ``delay``: a time or (n_pre, n_post) times, each a
+    whole number of steps and at most the source's ``max_delay``.
+    ``connectivity``: boolean (n_pre, n_post) mask (default: all to all).
+    ``homogeneous_delay=True`` uses one ``delay=`` for the whole object (the form
+    brian2genn accepts); ``delay`` must then be a single time.
+    ``v``: per-synapse bucket weights, shape (K+1,) or (n_synapses, K+1), for targets
+    built with ``bucket_weights='synapse'``.
+    """
+    if target.kind != "neuron":
+        raise ValueError(f"target must be a neuron layer, got a {target.kind} layer")
+    if target.index <= source.index:
+        raise ValueError(f"target.index ({target.index}) must be > source.index "
+                         f"({source.index}): the builder is feedforward")
+    shape = (source.n, target.n)
+    mask = np.ones(shape, bool) if connectivity is None else check_shape(
+        "connectivity", np.asarray(connectivity, bool), shape)
+    weights = check_shape("w", check_finite("w", w), shape)
+    steps = check_shape("delay", delay_steps("delay", delay, defaultclock.dt), shape)
+    if steps.max(initial=0) > source.max_lag and source.kind != "spikes":
+        raise ValueError(f"delay must be <= the source layer's max_delay "
+                         f"({source.max_lag} steps); build the source with a larger max_delay")
+    if homogeneous_delay and np.ndim(delay) != 0:
+        raise ValueError("delay must be a single time when homogeneous_delay=True")
+    homogeneous_steps = int(steps.flat[0]) if homogeneous_delay else None
+    model, namespace = "w : 1", {}
+    if target.bucket_weights == "synapse":
+        model, namespace = synapse_bucket_equations(target.K, target.tau)
+    kwargs = {"delay": homogeneous_steps * defaultclock.dt} if homogeneous_delay else {}
+    syn = Synapses(source.group, target.group, model=model,
+                   on_pre=_on_pre(source, target, homogeneous_steps), method="gamma_cascade",
+                   namespace=namespace, name=name or f"syn{source.index}to{target.index}*",
+                   **kwargs)
+    pre, post = np.nonzero(mask)
+    syn.connect(i=pre, j=post)
+    syn.w = weights[pre, post]
+    if not homogeneous_delay:
+        syn.delay = steps[pre, post] * defaultclock.dt
+    syn.pre.order = slot_order(target.index, ORDER_ARRIVALS)
+    if target.bucket_weights == "synapse":
+        set_bucket_weights(syn, target.K, v)
+        updater = syn.summed_updaters["I_syn_post"]
+        updater.when, updater.order = "synapses", slot_order(target.index, ORDER_SUMMED)
+    return syn
+
+
+def monitors_for(layer, record):
+    """Monitors of a layer, at ``when='end'``: 'spikes' (with payload q), 'signals'
+    (y and r) and 'buckets' (U_0..U_K)."""
+    out = {}
+    group = layer.group
+    if "spikes" in record:
+        variables = [] if layer.kind == "spikes" else ["q"]
+        out["spikes"] = SpikeMonitor(group, variables=variables, when="end",
+                                     name=group.name + "_spikes")
+    if "signals" in record and layer.kind != "spikes":
+        out["signals"] = StateMonitor(group, ["y", "r"], record=True, when="end",
+                                      name=group.name + "_signals")
+    if "buckets" in record and layer.kind == "neuron" and layer.bucket_weights == "neuron":
+        names = [f"U_{k}" for k in range(layer.K + 1)]
+        out["buckets"] = StateMonitor(group, names, record=True, when="end",
+                                      name=group.name + "_buckets")
+    return out

@@ -1,0 +1,111 @@
+"""The cascade propagator: closed form, Brian2 state updater, analytic gamma kernels."""
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.stats
+from brian2 import ms, second, defaultclock
+
+import sgbrian
+from sgbrian.network import connect, monitors_for, neuron_layer, spike_layer, analog_layer
+from brian2 import Network
+
+
+def test_closed_form_equals_matrix_exponential():
+    for K, a in [(1, 0.1), (8, 0.5), (32, 2.0), (32, 1e-3)]:
+        G = sgbrian.propagator.cascade_generator(np.full(K, 1.0))
+        P_expm = scipy.linalg.expm(G * a)
+        P = sgbrian.cascade_propagator(a, np.full(K, 1.0))
+        assert np.max(np.abs(P - P_expm)) < 1e-13
+        assert np.allclose(P.sum(axis=1), 1.0, atol=1e-14)
+
+
+def test_distinct_time_constants_use_the_generator():
+    taus = np.array([1.0, 2.0, 3.5]) * 1e-3
+    P = sgbrian.cascade_propagator(1e-4, taus)
+    assert np.allclose(P, scipy.linalg.expm(sgbrian.propagator.cascade_generator(taus) * 1e-4),
+                       atol=1e-15)
+
+
+def _pulse_network(K, tau, t_spike, record=("buckets",)):
+    inp = spike_layer(1, [0], [t_spike])
+    layer = neuron_layer(1, K, tau, theta=1.0, output="linear")
+    syn = connect(inp, layer, w=1.0)
+    mons = monitors_for(layer, record)
+    return Network(inp.group, layer.group, syn, *mons.values()), mons
+
+
+def _step_network(K, tau, t_step, duration, sample_dt):
+    n = int(round(duration / sample_dt))
+    signal = (np.arange(n) * sample_dt >= t_step).astype(float)[:, None]
+    inp = analog_layer(signal, sample_dt, theta=1.0)
+    layer = neuron_layer(1, K, tau, theta=1.0, output="linear")
+    syn = connect(inp, layer, w=1.0)
+    mons = monitors_for(layer, ("buckets",))
+    return Network(inp.group, layer.group, syn, *mons.values()), mons
+
+
+def test_pulse_response_is_the_gamma_pdf():
+    K, tau, t0 = 6, 3 * ms, 2 * ms
+    net, mons = _pulse_network(K, tau, t0)
+    net.run(60 * ms)
+    mon = mons["buckets"]
+    s = mon.t / second - t0 / second
+    for k in range(1, K + 1):
+        expected = np.where(s >= 0, float(tau / second) *
+                            scipy.stats.gamma.pdf(np.maximum(s, 0), k, scale=float(tau / second)), 0)
+        assert np.max(np.abs(getattr(mon, f"U_{k}")[0] - expected)) < 1e-9, k
+
+
+def test_step_response_is_the_gamma_cdf():
+    K, tau, t0 = 8, 2 * ms, 1 * ms
+    net, mons = _step_network(K, tau, t0, 40 * ms, defaultclock.dt)
+    net.run(40 * ms)
+    mon = mons["buckets"]
+    s = np.maximum(mon.t / second - t0 / second, 0)
+    assert np.all(mon.U_0[0][mon.t >= t0] == 1.0)
+    for k in range(1, K + 1):
+        expected = scipy.stats.gamma.cdf(s, k, scale=float(tau / second))
+        assert np.max(np.abs(getattr(mon, f"U_{k}")[0] - expected)) < 1e-9, k
+
+
+def test_distinct_taus_step_response_is_the_hypoexponential_cdf():
+    taus = np.array([1.0, 2.5, 4.0]) * 1e-3
+    net, mons = _step_network(3, taus * second, 0 * ms, 30 * ms, defaultclock.dt)
+    net.run(30 * ms)
+    t = mons["buckets"].t / second
+    # Step response of a chain of distinct first-order filters (partial fractions):
+    # U_K(t) = 1 - sum_i e^{-t/tau_i} prod_{j != i} tau_i / (tau_i - tau_j)
+    coeff = [np.prod([ti / (ti - tj) for tj in taus if tj != ti]) for ti in taus]
+    expected = 1 - sum(c * np.exp(-t / ti) for c, ti in zip(coeff, taus))
+    assert np.max(np.abs(mons["buckets"].U_3[0] - expected)) < 1e-9
+
+
+@pytest.mark.parametrize("taus", [2 * ms, np.array([1.0, 1.5, 2.0, 3.0]) * ms])
+def test_grid_aligned_events_give_identical_buckets_for_every_dt(taus):
+    """dt = 1, 0.1, 0.01 ms: bucket values at common time points agree to 1e-12."""
+    K = 4
+    rng = np.random.default_rng(7)
+    levels = np.round(rng.normal(size=30), 1)   # a new level every 1 ms, quantum 0.1
+    results = {}
+    for dt in [1 * ms, 0.1 * ms, 0.01 * ms]:
+        defaultclock.dt = dt
+        inp = analog_layer(levels[:, None], 1 * ms, theta=0.1)
+        layer = neuron_layer(1, K, taus, theta=0.1, output="linear")
+        syn = connect(inp, layer, w=0.7)
+        mon = monitors_for(layer, ("buckets",))["buckets"]
+        Network(inp.group, layer.group, syn, mon).run(30 * ms)
+        every_ms = int(round(float(1 * ms / dt)))
+        results[float(dt / ms)] = np.array([getattr(mon, f"U_{k}")[0][::every_ms]
+                                            for k in range(K + 1)])
+    assert results[1.0].shape == results[0.01].shape == (K + 1, 30)
+    assert np.abs(results[1.0]).max() > 0.1          # the input did reach the buckets
+    for dt_ms in (0.1, 0.01):
+        assert np.max(np.abs(results[dt_ms] - results[1.0])) < 1e-12, dt_ms
+
+
+def test_state_updater_refuses_nonlinear_equations():
+    from brian2 import NeuronGroup
+    from brian2.stateupdaters.base import UnsupportedEquationsException
+    G = NeuronGroup(1, "dv/dt = -v**2/(10*ms) : 1", method="gamma_cascade")
+    with pytest.raises(Exception, match="linear|integrate|gamma_cascade"):
+        Network(G).run(1 * ms)

@@ -1,0 +1,84 @@
+"""Brian2 simulation = an independent numpy simulation (tests/reference_model.py)."""
+import numpy as np
+import pytest
+from brian2 import defaultclock, ms, second
+
+import sgbrian
+from reference_model import simulate
+
+
+def _random_parameters(net, rng):
+    """Give every neuron random bucket weights and biases (also tests that they can be set)."""
+    for layer in net.layers[1:]:
+        g = layer.group
+        for k in range(layer.K + 1):
+            setattr(g, f"v_{k}", rng.normal(0.5, 0.5, len(g)))
+        g.b = rng.normal(0.0, 0.1, len(g))
+
+
+def _reference_inputs(net, steps, kind, data):
+    dt = float(defaultclock.dt / second)
+    layers, connections = [], []
+    for l, (layer, syn) in enumerate(zip(net.layers[1:], net.synapses)):
+        g = layer.group
+        layers.append(dict(n=len(g), K=layer.K, a=dt / float(layer.tau / second),
+                           v=np.array([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)]).T,
+                           b=g.b[:].copy(), theta=g.theta[:].copy(),
+                           relu=(l < len(net.synapses) - 1)))
+        connections.append((syn.i[:].copy(), syn.j[:].copy(), syn.w[:].copy(),
+                            np.rint(syn.delay[:] / defaultclock.dt).astype(int)))
+    return layers, connections
+
+
+def _events(spike_monitor, with_payload=True):
+    steps = np.rint(spike_monitor.t / defaultclock.dt).astype(int)
+    q = spike_monitor.q[:] if with_payload else np.ones(len(steps))
+    return sorted(zip(steps.tolist(), spike_monitor.i[:].tolist(), q.tolist()))
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_two_layers_with_per_synapse_delays_match_numpy(rng, binary):
+    steps, theta = 400, 0.05
+    t = np.arange(steps) * 0.1e-3
+    signal = np.stack([np.sin(2 * np.pi * 40 * t), np.cos(2 * np.pi * 25 * t),
+                       np.cumsum(rng.normal(0, 0.05, steps))], axis=1)
+    net = sgbrian.feedforward([3, 6, 2], K=3, tau=1.5 * ms, theta=theta, signal=signal,
+                              max_delay=0.8 * ms, random_delays=True, binary=binary,
+                              record=("spikes", "signals", "buckets"), seed=3)
+    _random_parameters(net, rng)
+    layers, connections = _reference_inputs(net, steps, "analog", signal)
+    assert len(set(np.concatenate([c[3] for c in connections]))) > 4   # delays do vary
+    net.run(steps * defaultclock.dt)
+    ref_events, ref = simulate(steps, ("analog", signal, theta), layers, connections, binary)
+    for l in range(3):
+        brian_events = _events(net.monitors[l]["spikes"])
+        assert len(brian_events) > 20, l
+        assert brian_events == [(n, i, q) for n, i, q in ref_events[l]], f"layer {l}"
+    for l in (1, 2):
+        mon = net.monitors[l]
+        assert np.max(np.abs(mon["signals"].y[:].T - ref["y"][l - 1])) < 1e-9
+        assert np.max(np.abs(mon["signals"].r[:].T - ref["r"][l - 1])) < 1e-9
+        for k in range(layers[l - 1]["K"] + 1):
+            U = getattr(mon["buckets"], f"U_{k}")[:].T
+            assert np.max(np.abs(U - ref["U"][l - 1][:, :, k])) < 1e-9
+
+
+def test_spike_train_input_matches_numpy(rng):
+    steps = 300
+    n_in = 4
+    spike_steps = {n: sorted(rng.choice(n_in, size=rng.integers(0, 3), replace=False).tolist())
+                   for n in range(0, steps, 7)}
+    indices = [i for n, idx in spike_steps.items() for i in idx]
+    times = np.array([n for n, idx in spike_steps.items() for _ in idx]) * 0.1 * ms
+    net = sgbrian.feedforward([n_in, 5, 3], K=4, tau=1 * ms, theta=0.02,
+                              spikes=(indices, times), max_delay=0.5 * ms, random_delays=True,
+                              record=("spikes", "signals", "buckets"), seed=5)
+    _random_parameters(net, rng)
+    layers, connections = _reference_inputs(net, steps, "spikes", None)
+    net.run(steps * defaultclock.dt)
+    ref_events, ref = simulate(steps, ("spikes", n_in, spike_steps), layers, connections)
+    assert _events(net.monitors[0]["spikes"], with_payload=False) == ref_events[0]
+    for l in (1, 2):
+        assert len(ref_events[l]) > 10
+        assert _events(net.monitors[l]["spikes"]) == ref_events[l], f"layer {l}"
+        assert np.max(np.abs(net.monitors[l]["signals"].y[:].T - ref["y"][l - 1])) < 1e-9
