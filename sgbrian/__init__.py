@@ -3,6 +3,6 @@ from .builder import SGNetwork, feedforward
 from .encoding import sigma_delta
 from .equations import cascade_equations, neuron_equations
 from .network import Layer, analog_layer, connect, monitors_for, neuron_layer, spike_layer
-from .propagator import LinearPropagator, cascade_propagator
+from .propagator import GammaCascadePropagator, cascade_propagator
 
 __version__ = "0.1.0"

@@ -28,18 +28,42 @@ def bucket_time_constants(K, tau):
     """Return ``(names, namespace)`` for the bucket time constants.
 
     ``tau`` is one time (all buckets share ``tau_gamma``) or K times (``tau_1..tau_K``).
-    The values go into the group's namespace, where a user may change them between
-    runs (runtime targets); the exact propagator is recomputed at every run.
+    K equal times are treated as one. Distinct times must be pairwise distinct enough
+    for the exact (Bateman) propagator to keep 1e-10 precision: its terms are
+    amplified by ``max prod l_m / prod |l_m - l_i|`` (``l = 1/tau``), which must stay
+    below 1e6. The values go into the group's namespace, where a user may change them
+    between runs; the propagator code refers to them by name.
     """
     K = check_int("K", K, 1, MAX_BUCKETS)
     check_time("tau", tau)
     taus = np.atleast_1d(np.asarray(tau / second, dtype=float))
-    if taus.size == 1:
-        return ["tau_gamma"] * K, {"tau_gamma": float(taus[0]) * second}
-    if taus.size != K:
+    if taus.size not in (1, K):
         raise ValueError(f"tau must be one time or K = {K} times, got {taus.size}")
+    if np.all(taus == taus[0]):
+        return ["tau_gamma"] * K, {"tau_gamma": float(taus[0]) * second}
+    amplification = bateman_amplification(taus)
+    if amplification > 1e6:
+        raise ValueError("tau must be one time, or K times different enough from each other "
+                         f"(propagator amplification {amplification:.2g} > 1e6); "
+                         "use equal time constants or spread them further")
     names = [f"tau_{k}" for k in range(1, K + 1)]
     return names, {n: float(t) * second for n, t in zip(names, taus)}
+
+
+def bateman_amplification(taus):
+    """Largest term ``prod_{m=j+1..k} l_m / prod_{m=j..k, m!=i} |l_m - l_i|`` of the
+    distinct-rate propagator (``l_0 = 0`` is the tap, ``l_k = 1/tau_k``); inf if two
+    rates are equal."""
+    rates = np.r_[0.0, 1.0 / np.asarray(taus, dtype=float)]
+    worst = 0.0
+    K = rates.size - 1
+    for k in range(1, K + 1):
+        for j in range(k + 1):
+            gain = np.prod(rates[j + 1:k + 1])
+            for i in range(j, k + 1):
+                diffs = np.abs(np.delete(rates[j:k + 1], i - j) - rates[i])
+                worst = max(worst, np.inf if np.any(diffs == 0) else gain / np.prod(diffs))
+    return worst
 
 
 def cascade_equations(K, tau, prefix="U"):

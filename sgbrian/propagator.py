@@ -11,11 +11,10 @@ row for the tap. For equal time constants (``a = h / tau``) the entries are clos
     P[k, k-m] = exp(-a) a^m / m!                  (m = 0..k-1)
     P[k, 0]   = 1 - sum_{m<k} P[k, k-m]           (the regularised gamma P(k, a))
 
-:class:`LinearPropagator` is a Brian2 state updater (registered as ``'gamma_cascade'``)
-that writes ``P(dt)`` into the generated code as numbers. It handles any system of
-linear ODEs with constant coefficients whose other inputs are held constant over a
-step, which includes the cascade; it is not Euler (dt-dependent) and not Brian2's
-symbolic ``'exact'`` method (whose build time grows steeply with K).
+:class:`GammaCascadePropagator` is a Brian2 state updater (registered as
+``'gamma_cascade'``) that writes this propagator into the generated code. It is not
+Euler (dt-dependent) and not Brian2's symbolic ``'exact'`` method (whose build time
+grows steeply with K).
 """
 import numpy as np
 import scipy.linalg
@@ -66,82 +65,104 @@ def cascade_propagator(h, taus):
     return scipy.linalg.expm(cascade_generator(taus) * h)
 
 
-def _linear_system(equations, variables):
-    """Coefficients of ``d(state)/dt = A state + B held``, as floats (SI units).
+def _cascade_chains(equations, variables):
+    """Find the chains ``dX_k/dt = (X_{k-1} - X_k)/tau_k`` in ``equations``.
 
-    Returns ``(state_names, held_names, A, B)``. Raises
-    ``UnsupportedEquationsException`` if a right-hand side is not linear with
-    constant coefficients, or depends on ``t``.
+    Returns a list of chains ``(tap, [(X_1, tau_1), ..., (X_K, tau_K)])`` where each
+    ``tau_k`` is the *name* of a constant (so the generated code stays valid when the
+    constant or ``dt`` changes). Raises ``UnsupportedEquationsException`` for anything else.
     """
-    state = list(equations.diff_eq_names)
-    substituted = dict(equations.get_substituted_expressions(variables))
-    constants = {}
-    for name, var in variables.items():
-        if isinstance(var, Constant):
-            constants[sympy.Symbol(name, real=True)] = float(np.asarray(var.value))
-    rhs = {}
-    held = []
-    for name in state:
-        expr = str_to_sympy(substituted[name].code, variables).xreplace(constants)
-        rhs[name] = sympy.expand(expr)
-        for sym in sorted(rhs[name].free_symbols, key=str):
-            if sym.name == "t":
-                raise UnsupportedEquationsException("explicit time dependence")
-            if sym.name not in state and sym.name not in held:
-                held.append(sym.name)
-    names = state + held
-    symbols = {n: sympy.Symbol(n, real=True) for n in names}
-    A = np.zeros((len(state), len(names)))
-    for i, name in enumerate(state):
-        expr = rhs[name]
-        for j, other in enumerate(names):
-            coeff = expr.coeff(symbols[other])
-            if coeff.free_symbols:
-                raise UnsupportedEquationsException(
-                    f"coefficient of {other} in d{name}/dt is not constant: {coeff}")
-            A[i, j] = float(coeff)
-        remainder = sympy.simplify(expr - sum(A[i, j] * symbols[n] for j, n in enumerate(names)))
-        if remainder != 0 and (remainder.free_symbols or abs(float(remainder)) > 0):
-            raise UnsupportedEquationsException(
-                f"d{name}/dt is not linear in the state (remainder {remainder})")
-    return state, held, A[:, :len(state)], A[:, len(state):]
+    feeds = {}
+    for name in equations.diff_eq_names:
+        expr = str_to_sympy(equations[name].expr.code, variables)
+        x = sympy.Symbol(name, real=True)
+        numer, denom = sympy.fraction(sympy.together(expr))
+        taus = [s for s in denom.free_symbols]
+        if len(taus) != 1 or denom != taus[0]:
+            raise UnsupportedEquationsException(f"d{name}/dt is not (input - {name})/tau")
+        rest = sympy.expand(numer + x)
+        if len(rest.free_symbols) != 1 or not rest.is_Symbol:
+            raise UnsupportedEquationsException(f"d{name}/dt is not (input - {name})/tau")
+        tau = taus[0].name
+        if not isinstance(variables.get(tau), Constant):
+            raise UnsupportedEquationsException(f"{tau} must be a constant (namespace value)")
+        feeds[name] = (rest.name, tau)
+    chains = []
+    for tap in {src for src, _ in feeds.values()} - set(feeds):
+        chain, current = [], tap
+        while True:
+            nxt = [name for name, (src, _) in feeds.items() if src == current]
+            if len(nxt) != 1:
+                break
+            chain.append((nxt[0], feeds[nxt[0]][1]))
+            current = nxt[0]
+        chains.append((tap, chain))
+    if sum(len(chain) for _, chain in chains) != len(feeds):
+        raise UnsupportedEquationsException("the equations are not chains of buckets")
+    return chains
 
 
-class LinearPropagator(StateUpdateMethod):
-    """Brian2 state updater: exact step ``expm(M dt)`` for linear ODEs with held inputs.
+def _equal_tau_code(tap, chain, tmp):
+    """``X_k' = tap + sum_{m<k} c_m (X_{k-m} - tap)``, ``c_m = e^-a a^m/m!``, ``a = dt/tau``."""
+    lines = [f"{tmp}a = dt/{chain[0][1]}", f"{tmp}c0 = exp(-{tmp}a)"]
+    lines += [f"{tmp}c{m} = {tmp}c{m-1}*{tmp}a/{m}" for m in range(1, len(chain))]
+    for k in range(len(chain), 0, -1):
+        terms = [f"{tmp}c{m}*({chain[k - m - 1][0]} - {tap})" for m in range(k)]
+        lines.append(f"{chain[k - 1][0]} = {tap} + " + " + ".join(terms))
+    return lines
 
-    Writes, for every state variable ``X``::
 
-        _X = sum_j P[X, j] * j        (j over state and held variables)
-        X = _X
+def _distinct_tau_code(tap, chain, tmp):
+    """Bateman solution for distinct rates ``l_i = 1/tau_i`` (tap: rate 0)::
 
-    with ``P`` computed in Python from the current ``dt`` and the constants in the
-    group's namespace. Time constants must therefore be constants (namespace or
-    literal), not state variables; they may be changed between runs in runtime mode.
+        P[k, j] = prod_{m=j+1..k} l_m * sum_{i=j..k} e^{-l_i dt} / prod_{m=j..k, m!=i} (l_m - l_i)
+    """
+    K = len(chain)
+    lines = [f"{tmp}l0 = 0", f"{tmp}e0 = 1"]
+    for i, (_, tau) in enumerate(chain, start=1):
+        lines += [f"{tmp}l{i} = 1/{tau}", f"{tmp}e{i} = exp(-dt/{tau})"]
+    for k in range(1, K + 1):
+        for j in range(k + 1):
+            gain = "*".join(f"{tmp}l{m}" for m in range(j + 1, k + 1)) or "1"
+            terms = []
+            for i in range(j, k + 1):
+                denom = "*".join(f"({tmp}l{m} - {tmp}l{i})" for m in range(j, k + 1) if m != i)
+                terms.append(f"{tmp}e{i}/({denom})" if denom else f"{tmp}e{i}")
+            lines.append(f"{tmp}P{k}_{j} = {gain}*(" + " + ".join(terms) + ")")
+    names = [tap] + [name for name, _ in chain]
+    for k in range(K, 0, -1):
+        terms = [f"{tmp}P{k}_{j}*{names[j]}" for j in range(k + 1)]
+        lines.append(f"{names[k]} = " + " + ".join(terms))
+    return lines
+
+
+class GammaCascadePropagator(StateUpdateMethod):
+    """Brian2 state updater ``'gamma_cascade'``: the exact step of bucket chains.
+
+    Accepts equations made only of chains ``dX_k/dt = (X_{k-1} - X_k)/tau_k`` whose
+    tap (the first input) is held constant over a step. The generated code computes
+    the propagator from ``dt`` and the *names* of the time constants, so it stays
+    exact when dt or a time constant changes between runs (Brian2 caches state-update
+    code). Equal time constants use MODEL.md's closed form (K scalar statements per
+    step); distinct ones the Bateman solution (O(K^3) scalar terms per step, computed
+    once per step, not per neuron). Buckets are updated from K down to 1 so that each
+    update reads the old values of the buckets below it.
     """
 
     def can_integrate(self, equations, variables, method_options=None):
         try:
-            _linear_system(equations, variables)
-        except (UnsupportedEquationsException, KeyError, TypeError):
+            _cascade_chains(equations, variables)
+        except (UnsupportedEquationsException, KeyError, TypeError, ValueError):
             return False
         return True
 
     def __call__(self, equations, variables=None, method_options=None):
-        state, held, A, B = _linear_system(equations, variables)
-        dt = float(np.asarray(variables["dt"].get_value()).ravel()[0])
-        n, m = len(state), len(held)
-        M = np.zeros((n + m, n + m))
-        M[:n, :n] = A
-        M[:n, n:] = B
-        P = scipy.linalg.expm(M * dt)
-        names = state + held
         lines = []
-        for i, name in enumerate(state):
-            terms = [f"{P[i, j]!r}*{other}" for j, other in enumerate(names) if P[i, j] != 0.0]
-            lines.append(f"_{name} = " + (" + ".join(terms) if terms else "0.0"))
-        lines += [f"{name} = _{name}" for name in state]
+        for n, (tap, chain) in enumerate(_cascade_chains(equations, variables)):
+            tmp = f"_g{n}_"
+            same = len({tau for _, tau in chain}) == 1
+            lines += (_equal_tau_code if same else _distinct_tau_code)(tap, chain, tmp)
         return "\n".join(lines)
 
 
-StateUpdateMethod.register("gamma_cascade", LinearPropagator())
+StateUpdateMethod.register("gamma_cascade", GammaCascadePropagator())

@@ -109,3 +109,37 @@ def test_state_updater_refuses_nonlinear_equations():
     G = NeuronGroup(1, "dv/dt = -v**2/(10*ms) : 1", method="gamma_cascade")
     with pytest.raises(Exception, match="linear|integrate|gamma_cascade"):
         Network(G).run(1 * ms)
+
+
+def test_propagator_follows_dt_and_tau_changes_between_runs():
+    """Brian2 caches state-update code; the propagator code must stay exact when dt or
+    the time constant changes between runs of the same group."""
+    layer = neuron_layer(1, 3, 1 * ms, 1.0, output="linear")
+    g = layer.group
+    net = Network(g)
+    g.U_0 = 1.0
+    expected = np.zeros(4)
+    expected[0] = 1.0
+    for dt, tau in [(0.1 * ms, 1 * ms), (0.5 * ms, 1 * ms), (0.5 * ms, 3 * ms)]:
+        defaultclock.dt = dt
+        g.namespace["tau_gamma"] = tau
+        net.run(2 * ms)
+        P = sgbrian.cascade_propagator(float(dt / second), np.full(3, float(tau / second)))
+        expected = np.linalg.matrix_power(P, int(round(float(2 * ms / dt)))) @ expected
+        got = np.array([getattr(g, f"U_{k}")[0] for k in range(4)])
+        assert np.max(np.abs(got - expected)) < 1e-12, (dt, tau)
+
+
+def test_close_distinct_time_constants_are_refused_or_exact():
+    with pytest.raises(ValueError, match=r"tau must be one time, or K times different enough"):
+        neuron_layer(1, 3, [1.0, 1.0000001, 2.0] * ms, 1.0)
+    taus = np.array([1.0, 1.0001, 2.0]) * 1e-3      # amplification 1e4: accepted, and exact
+    layer = neuron_layer(1, 3, taus * second, 1.0)
+    layer.group.U_0 = 1.0
+    Network(layer.group).run(1 * ms)
+    P = sgbrian.cascade_propagator(float(defaultclock.dt / second), taus)
+    expected = np.linalg.matrix_power(P, 10)[:, 0]
+    got = np.array([getattr(layer.group, f"U_{k}")[0] for k in range(4)])
+    assert np.max(np.abs(got - expected)) < 1e-10
+    layer = neuron_layer(1, 3, [1.0, 1.0, 1.0] * ms, 1.0)      # K equal times: one tau
+    assert layer.namespace == {"tau_gamma": 1 * ms}
