@@ -1,6 +1,9 @@
 """A small builder for layered feedforward SpikingGamma networks."""
 import numpy as np
-from brian2 import Network, defaultclock, ms
+from brian2 import Network, NetworkOperation, TimedArray, defaultclock, ms, second
+
+from .encoding import check_spike_trains
+from .targets import is_standalone
 
 from .network import analog_layer, connect, monitors_for, neuron_layer, spike_layer
 from .validation import check_choice, check_int, check_time, delay_steps
@@ -41,11 +44,64 @@ class SGNetwork:
                 raise ValueError(f"{syn.name}.delay must be <= {source.max_lag} steps "
                                  f"(max_delay of layer {source.index}); got {steps.max()}")
 
+    def check_device(self):
+        """Refuse to run Python ``network_operation``s (the learner) on a standalone device.
+
+        Brian2 would silently skip them under cpp_standalone and brian2genn.
+        """
+        operations = [obj.name for obj in self.network.objects if isinstance(obj, NetworkOperation)]
+        if operations and is_standalone():
+            raise RuntimeError(
+                f"{', '.join(operations)} is a Python network_operation, which Brian2 skips "
+                "silently on a standalone device (cpp_standalone, genn). Train with the "
+                "'numpy' or 'cython' target; use the standalone device for simulation only "
+                "(remove the learner with learner.detach()).")
+
     def run(self, duration, report=None):
-        """Check the inputs, then ``Network.run(duration)``."""
+        """Check the inputs and the device, then ``Network.run(duration)``."""
         check_time("duration", duration)
         self.check_delays()
+        self.check_device()
         self.network.run(duration, report=report)
+
+    def set_input(self, signal=None, spikes=None, start=0 * ms):
+        """Replace the input without rebuilding: ``signal`` (samples x channels, one sample
+        per dt) for an analog input layer, ``spikes = (indices, times)`` for a spike layer;
+        the new input begins at time ``start`` (e.g. the network's current time)."""
+        layer = self.layers[0]
+        if layer.kind == "analog":
+            if signal is None:
+                raise ValueError("signal must be given: the input layer is analog")
+            values = np.asarray(signal, dtype=float)
+            values = values[:, None] if values.ndim == 1 else values
+            if values.ndim != 2 or values.shape[1] != layer.n:
+                raise ValueError(f"signal must have shape (samples, {layer.n}), got {values.shape}")
+            if not np.all(np.isfinite(values)):
+                raise ValueError("signal must be finite (no NaN or inf)")
+            # A fixed name keeps the generated code (and Cython's cache) the same across inputs.
+            layer.group.namespace["stimulus"] = TimedArray(values, dt=defaultclock.dt,
+                                                           name=f"{layer.group.name}_stimulus")
+            layer.group.t_offset = start
+        else:
+            if spikes is None:
+                raise ValueError("spikes=(indices, times) must be given: the input layer is spikes")
+            indices, times = check_spike_trains(layer.n, *spikes)
+            layer.group.set_spikes(indices, times + start)
+
+    def state_arrays(self):
+        """Views of every state variable a sample leaves behind (buckets, r, q, lags).
+
+        Zeroing them returns the network to rest without rebuilding it; events still in
+        flight then carry a zero payload (their lag entries are zeroed too).
+        """
+        arrays = []
+        for layer in self.layers:
+            if layer.kind == "spikes":
+                continue
+            names = [n for n in layer.group.variables
+                     if n.startswith(("U_", "q_lag_")) or n in ("r", "q")]
+            arrays += [layer.group.variables[n].get_value() for n in names]
+        return arrays
 
 
 def _draw_delays(rng, shape, max_lag, random_delays, delay):
@@ -57,7 +113,7 @@ def _draw_delays(rng, shape, max_lag, random_delays, delay):
 def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None, spikes=None,
                 delay=0 * ms, max_delay=None, random_delays=False, homogeneous_delay=False,
                 p_connect=1.0, weight_scale=1.0, hidden="relu", output="linear",
-                bucket_weights="neuron", binary=False, record=(), seed=0):
+                bucket_weights="neuron", payload="integer", record=(), seed=0):
     """Build a feedforward SpikingGamma network ``sizes[0] -> ... -> sizes[-1]``.
 
     Input: ``signal`` (samples x sizes[0]) sampled every ``sample_dt`` (default dt),
@@ -66,6 +122,7 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
     ``p_connect``. Delays: ``delay`` for all synapses, or with ``random_delays`` whole
     steps drawn uniformly from [0, max_delay]. All draws come from
     ``numpy.random.default_rng(seed)``: same seed, same network.
+    ``payload``: 'integer' (default), 'binary' or 'analog' (``sgbrian.encoding``).
     ``record``: any of 'spikes', 'signals', 'buckets'.
     """
     if len(sizes) < 2:
@@ -88,7 +145,7 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         channels = signal.shape[1] if signal.ndim == 2 else 1
         if channels != sizes[0]:
             raise ValueError(f"signal has {channels} channels but sizes[0] = {sizes[0]}")
-        layers = [analog_layer(signal, sample_dt or defaultclock.dt, theta, binary, max_delay)]
+        layers = [analog_layer(signal, sample_dt or defaultclock.dt, theta, payload, max_delay)]
     else:
         layers = [spike_layer(sizes[0], *spikes)]
     synapses = []
@@ -96,7 +153,7 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         last = l == len(sizes) - 1
         layer = neuron_layer(sizes[l], K, tau, theta, index=l,
                              output=output if last else hidden, bucket_weights=bucket_weights,
-                             binary=binary, max_delay=0 * ms if last else max_delay)
+                             payload=payload, max_delay=0 * ms if last else max_delay)
         shape = (sizes[l - 1], sizes[l])
         mask = rng.random(shape) < p_connect
         w = rng.normal(0.0, weight_scale / np.sqrt(max(1.0, p_connect * sizes[l - 1])), shape)

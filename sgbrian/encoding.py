@@ -7,9 +7,14 @@ Every sender i keeps its reconstruction ``r_i = theta_i n_i``. At each step
 
 so ``|y_i - r_i| <= theta_i / 2`` after every step, whatever dt. ``round`` is
 round-half-up, ``floor(z + 0.5)`` (Brian2 has no ``round``; numpy's ``round`` would be
-half-to-even). With ``binary=True`` the payload is clipped to -1, 0, +1: the
-reconstruction then moves at most ``theta`` per step and lags on transients faster
-than ``theta / dt``.
+half-to-even). Payload modes:
+
+- ``'integer'`` (default): as above.
+- ``'binary'``: q clipped to -1, 0, +1: the reconstruction then moves at most ``theta``
+  per step and lags on transients faster than ``theta / dt``.
+- ``'analog'``: ``q = (y - r)/theta`` unrounded, so ``r = y`` after every step: the
+  *analog model* of MODEL.md section 5, in which gradients are exact (used to check the
+  learning rule against finite differences; every step is an event).
 
 Payloads and delays: Brian2 reads presynaptic variables when an event is *delivered*,
 not when it is emitted (brian2 issue #1056). A sender therefore keeps its last payloads
@@ -19,12 +24,12 @@ outgoing synapses.
 """
 import numpy as np
 from brian2 import (Equations, NeuronGroup, Quantity, SpikeGeneratorGroup, TimedArray,
-                    second)
+                    defaultclock, second)
 from brian2.units.fundamentalunits import DimensionMismatchError, have_same_dimensions
 
-from .validation import check_finite, check_int, check_positive, check_time
+from .validation import check_choice, check_finite, check_int, check_positive, check_time
 
-PAYLOAD = "q"
+PAYLOADS = ("integer", "binary", "analog")
 
 
 def encoder_equations(max_lag):
@@ -35,17 +40,20 @@ def encoder_equations(max_lag):
     return Equations("\n".join(lines))
 
 
-def encoder_code(max_lag, binary=False):
+def encoder_code(max_lag, payload="integer"):
     """Per-step encoder code (runs after this step's events have arrived).
 
-    Shifts the payload history, then ``q = round((y - r)/theta)`` (clipped to
-    [-1, 1] if ``binary``) and ``r += q*theta``.
+    Shifts the payload history, then ``q = round((y - r)/theta)`` (clipped to [-1, 1]
+    for ``payload='binary'``, unrounded for ``'analog'``) and ``r += q*theta``.
     """
+    check_choice("payload", payload, PAYLOADS)
     lines = [f"q_lag_{d} = q_lag_{d-1}" for d in range(max_lag, 1, -1)]
     if max_lag >= 1:
         lines.append("q_lag_1 = q")
-    quantum = "floor((y - r)/theta + 0.5)"
-    lines.append(f"q = clip({quantum}, -1, 1)" if binary else f"q = {quantum}")
+    quantum = {"integer": "floor((y - r)/theta + 0.5)",
+               "binary": "clip(floor((y - r)/theta + 0.5), -1, 1)",
+               "analog": "(y - r)/theta"}[payload]
+    lines.append(f"q = {quantum}")
     lines.append("r = r + q*theta")
     return "\n".join(lines)
 
@@ -63,7 +71,7 @@ def payload_expression(delay_steps, max_lag):
     return " + ".join(terms)
 
 
-def sigma_delta(y, theta, binary=False):
+def sigma_delta(y, theta, payload="integer"):
     """Encode the sampled signals ``y`` (steps x channels) offline with numpy.
 
     Returns ``(q, r)``: payloads and reconstructions, same shape as ``y``. This is the
@@ -75,20 +83,23 @@ def sigma_delta(y, theta, binary=False):
     r = np.zeros_like(y)
     level = np.zeros(y.shape[1])
     for n in range(y.shape[0]):
-        step = np.floor((y[n] - level) / theta + 0.5)
-        if binary:
+        step = (y[n] - level) / theta
+        if payload != "analog":
+            step = np.floor(step + 0.5)
+        if payload == "binary":
             step = np.clip(step, -1, 1)
         level = level + step * theta
         q[n], r[n] = step, level
     return q, r
 
 
-def analog_input(signal, sample_dt, theta, binary=False, max_lag=0, name=None):
+def analog_input(signal, sample_dt, theta, max_lag=0, name=None):
     """Analog signals turned into a sigma-delta spike source (a ``NeuronGroup``).
 
     ``signal`` has shape (samples, channels); sample n is the value on
-    ``[n*sample_dt, (n+1)*sample_dt)`` (a ``TimedArray``). Each channel is encoded with
-    threshold ``theta`` (scalar or one per channel).
+    ``[t_offset + n*sample_dt, t_offset + (n+1)*sample_dt)`` (a ``TimedArray``; the shared
+    variable ``t_offset``, 0 ms by default, lets a new input start at the current time).
+    Each channel is encoded with threshold ``theta`` (scalar or one per channel).
     """
     values = check_finite("signal", signal)
     if values.ndim == 1:
@@ -99,19 +110,17 @@ def analog_input(signal, sample_dt, theta, binary=False, max_lag=0, name=None):
     n = values.shape[1]
     theta = check_positive("theta", theta)
     stimulus = TimedArray(values, dt=sample_dt)
-    eqs = Equations("y = stimulus(t, i) : 1") + encoder_equations(max_lag)
+    eqs = Equations("y = stimulus(t - t_offset, i) : 1\nt_offset : second (shared)")
+    eqs += encoder_equations(max_lag)
     group = NeuronGroup(n, eqs, threshold="q != 0", reset="", namespace={"stimulus": stimulus},
                         name=name or "analog_input*")
     group.theta = np.broadcast_to(theta, (n,)) if theta.ndim else float(theta)
-    return group, encoder_code(max_lag, binary)
+    return group
 
 
-def spike_input(n, indices, times, name=None):
-    """Given spike trains as a source: a ``SpikeGeneratorGroup`` of ``n`` channels.
-
-    Raw spikes are impulses (MODEL.md section 3): each one lifts bucket 1 of its targets
-    by ``w`` and has no tap 0.
-    """
+def check_spike_trains(n, indices, times):
+    """Validate spike trains for ``n`` channels; return ``(indices, times)`` as int array
+    and time Quantity."""
     n = check_int("n (number of input channels)", n, 1)
     indices = np.asarray(check_finite("indices", indices))
     if indices.size and (np.any(indices != np.round(indices)) or indices.min() < 0
@@ -129,5 +138,19 @@ def spike_input(n, indices, times, name=None):
                          f"got {indices.size} and {times_s.size}")
     if np.any(times_s < 0):
         raise ValueError("times must be >= 0 ms")
-    return SpikeGeneratorGroup(n, indices.astype(int), times_s * second,
-                               name=name or "spike_input*")
+    bins = np.rint(times_s / float(defaultclock.dt / second)).astype(np.int64)
+    pairs = np.unique(np.stack([indices.astype(np.int64), bins]), axis=1)
+    if pairs.shape[1] != indices.size:
+        raise ValueError(f"times must hold at most one spike per channel and time step "
+                         f"(dt = {defaultclock.dt}); some channels have more")
+    return indices.astype(int), times_s * second
+
+
+def spike_input(n, indices, times, name=None):
+    """Given spike trains as a source: a ``SpikeGeneratorGroup`` of ``n`` channels.
+
+    Raw spikes are impulses (MODEL.md section 3): each one lifts bucket 1 of its targets
+    by ``w`` and has no tap 0.
+    """
+    indices, times = check_spike_trains(n, indices, times)
+    return SpikeGeneratorGroup(n, indices, times, name=name or "spike_input*")

@@ -60,9 +60,9 @@ def _lag_steps(max_delay):
     return int(delay_steps("max_delay", max_delay, defaultclock.dt))
 
 
-def _attach_encoder(group, index, max_lag, binary):
+def _attach_encoder(group, index, max_lag, payload):
     """Run the encoder and the threshold of ``group`` at its slot in the step."""
-    encoder = group.run_regularly(encoder_code(max_lag, binary), when="synapses",
+    encoder = group.run_regularly(encoder_code(max_lag, payload), when="synapses",
                                   order=slot_order(index, ORDER_ENCODER),
                                   name=group.name + "_encoder")
     group.thresholder["spike"].when = "synapses"
@@ -71,12 +71,13 @@ def _attach_encoder(group, index, max_lag, binary):
 
 
 def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
-                 bucket_weights="neuron", binary=False, max_delay=0 * ms, name=None):
+                 bucket_weights="neuron", payload="integer", max_delay=0 * ms, name=None):
     """A layer of ``n`` SpikingGamma neurons (a Brian2 ``NeuronGroup`` inside a Layer).
 
     ``K`` buckets with time constant ``tau`` (one time or K times), sigma-delta
     threshold ``theta`` (> 0, scalar or per neuron), bias ``b`` and bucket weights
-    ``v`` (shape (K+1,) or (n, K+1); default ``1/(K+1)`` each). ``max_delay`` is the
+    ``v`` (shape (K+1,) or (n, K+1); default ``1/(K+1)`` each). ``payload``: 'integer',
+    'binary' or 'analog' (see ``sgbrian.encoding``). ``max_delay`` is the
     largest delay of the layer's outgoing synapses (sets the payload history).
     """
     n = check_int("n (layer size)", n, 1)
@@ -92,7 +93,7 @@ def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
     group.b = check_shape("bias", check_finite("bias", bias), (n,))
     if bucket_weights == "neuron":
         set_bucket_weights(group, K, v)
-    encoder = _attach_encoder(group, index, max_lag, binary)
+    encoder = _attach_encoder(group, index, max_lag, payload)
     return Layer(group, "neuron", index, max_lag, K, tau, namespace, bucket_weights, encoder)
 
 
@@ -106,11 +107,11 @@ def set_bucket_weights(target, K, v):
         setattr(target, f"v_{k}", v[:, k])
 
 
-def analog_layer(signal, sample_dt, theta, binary=False, max_delay=0 * ms, name=None):
+def analog_layer(signal, sample_dt, theta, payload="integer", max_delay=0 * ms, name=None):
     """Input layer (index 0): analog signals (samples x channels) sent as sigma-delta events."""
     max_lag = _lag_steps(max_delay)
-    group, _ = analog_input(signal, sample_dt, theta, binary, max_lag, name)
-    encoder = _attach_encoder(group, 0, max_lag, binary)
+    group = analog_input(signal, sample_dt, theta, max_lag, name)
+    encoder = _attach_encoder(group, 0, max_lag, payload)
     return Layer(group, "analog", 0, max_lag, encoder=encoder)
 
 

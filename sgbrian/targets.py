@@ -1,7 +1,8 @@
 """Choosing where Brian2 runs: the runtime targets (numpy, cython) or cpp_standalone."""
 import os
 
-from brian2 import device, prefs, set_device
+from brian2 import prefs, set_device
+from brian2.devices.device import RuntimeDevice, get_device
 
 from .validation import check_choice
 
@@ -28,4 +29,4 @@ def use_target(target, directory=None):
 
 def is_standalone():
     """True if the active Brian2 device generates standalone code (cpp_standalone, GeNN)."""
-    return type(device).__name__ != "RuntimeDevice"
+    return not isinstance(get_device(), RuntimeDevice)

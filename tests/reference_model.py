@@ -93,3 +93,28 @@ def simulate(steps, inputs, layers, connections, binary=False):
             trace["r"][l].append(rc.r.copy())
             trace["U"][l].append(rc.U.copy())
     return events, {k: [np.array(v) for v in val] for k, val in trace.items()}
+
+
+def randomize(net, rng):
+    """Random bucket weights and biases for every neuron layer of a Brian2 SGNetwork."""
+    for layer in net.layers[1:]:
+        g = layer.group
+        for k in range(layer.K + 1):
+            setattr(g, f"v_{k}", rng.normal(0.5, 0.5, len(g)))
+        g.b = rng.normal(0.0, 0.1, len(g))
+
+
+def describe(net):
+    """Read layers and connections of a Brian2 SGNetwork into simulate()'s format."""
+    from brian2 import defaultclock, second
+    dt = float(defaultclock.dt / second)
+    layers, connections = [], []
+    for l, (layer, syn) in enumerate(zip(net.layers[1:], net.synapses)):
+        g = layer.group
+        layers.append(dict(n=len(g), K=layer.K, a=dt / float(layer.tau / second),
+                           v=np.array([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)]).T,
+                           b=g.b[:].copy(), theta=g.theta[:].copy(),
+                           relu=(l < len(net.synapses) - 1)))
+        connections.append((syn.i[:].copy(), syn.j[:].copy(), syn.w[:].copy(),
+                            np.rint(syn.delay[:] / defaultclock.dt).astype(int)))
+    return layers, connections

@@ -7,8 +7,8 @@ import sgbrian
 from sgbrian.network import analog_layer, monitors_for
 
 
-def _encode_in_brian(signal, theta, binary=False):
-    layer = analog_layer(signal, defaultclock.dt, theta, binary=binary)
+def _encode_in_brian(signal, theta, payload="integer"):
+    layer = analog_layer(signal, defaultclock.dt, theta, payload=payload)
     mons = monitors_for(layer, ("signals", "spikes"))
     Network(layer.group, *mons.values()).run(len(signal) * defaultclock.dt)
     return mons["signals"].y[:].T, mons["signals"].r[:].T, mons["spikes"]
@@ -51,16 +51,23 @@ def test_binary_mode_lags_on_fast_transients_and_tracks_slow_signals():
     theta/2 per step is tracked to theta/2 at every step."""
     theta, J, n = 0.1, 12, 40
     jump = np.r_[np.zeros(5), np.full(n - 5, J * theta)][:, None]
-    y, r, spikes = _encode_in_brian(jump, theta, binary=True)
+    y, r, spikes = _encode_in_brian(jump, theta, payload="binary")
     err = np.abs(y - r)[:, 0]
     assert set(np.unique(spikes.q[:])) <= {-1.0, 1.0}
     steps_to_track = int(np.ceil(J - 0.5))
     assert np.allclose(err[5:5 + steps_to_track], (J - np.arange(1, steps_to_track + 1)) * theta)
     assert err[5 + steps_to_track - 1] <= theta / 2 + 1e-12
     assert err[5 + steps_to_track - 2] > theta / 2        # the lag really is there
-    y_int, r_int, _ = _encode_in_brian(jump, theta, binary=False)
+    y_int, r_int, _ = _encode_in_brian(jump, theta)
     assert np.abs(y_int - r_int).max() <= theta / 2 + 1e-12   # integer mode: no lag
     slow = (0.5 * theta * np.arange(n) * np.sign(np.sin(np.arange(n) / 5)))[:, None]
     slow = np.cumsum(np.clip(np.diff(slow, axis=0, prepend=0), -theta / 2, theta / 2), axis=0)
-    y, r, _ = _encode_in_brian(slow, theta, binary=True)
+    y, r, _ = _encode_in_brian(slow, theta, payload="binary")
     assert np.abs(y - r).max() <= theta / 2 + 1e-12
+
+
+def test_analog_payload_reconstructs_exactly(rng):
+    signal = rng.normal(0, 1, (100, 2))
+    y, r, spikes = _encode_in_brian(signal, 0.1, payload="analog")
+    assert np.max(np.abs(y - r)) < 1e-12
+    assert spikes.num_spikes == 200

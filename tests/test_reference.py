@@ -1,33 +1,10 @@
 """Brian2 simulation = an independent numpy simulation (tests/reference_model.py)."""
 import numpy as np
 import pytest
-from brian2 import defaultclock, ms, second
+from brian2 import defaultclock, ms
 
 import sgbrian
-from reference_model import simulate
-
-
-def _random_parameters(net, rng):
-    """Give every neuron random bucket weights and biases (also tests that they can be set)."""
-    for layer in net.layers[1:]:
-        g = layer.group
-        for k in range(layer.K + 1):
-            setattr(g, f"v_{k}", rng.normal(0.5, 0.5, len(g)))
-        g.b = rng.normal(0.0, 0.1, len(g))
-
-
-def _reference_inputs(net, steps, kind, data):
-    dt = float(defaultclock.dt / second)
-    layers, connections = [], []
-    for l, (layer, syn) in enumerate(zip(net.layers[1:], net.synapses)):
-        g = layer.group
-        layers.append(dict(n=len(g), K=layer.K, a=dt / float(layer.tau / second),
-                           v=np.array([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)]).T,
-                           b=g.b[:].copy(), theta=g.theta[:].copy(),
-                           relu=(l < len(net.synapses) - 1)))
-        connections.append((syn.i[:].copy(), syn.j[:].copy(), syn.w[:].copy(),
-                            np.rint(syn.delay[:] / defaultclock.dt).astype(int)))
-    return layers, connections
+from reference_model import describe, randomize, simulate
 
 
 def _events(spike_monitor, with_payload=True):
@@ -43,10 +20,11 @@ def test_two_layers_with_per_synapse_delays_match_numpy(rng, binary):
     signal = np.stack([np.sin(2 * np.pi * 40 * t), np.cos(2 * np.pi * 25 * t),
                        np.cumsum(rng.normal(0, 0.05, steps))], axis=1)
     net = sgbrian.feedforward([3, 6, 2], K=3, tau=1.5 * ms, theta=theta, signal=signal,
-                              max_delay=0.8 * ms, random_delays=True, binary=binary,
+                              max_delay=0.8 * ms, random_delays=True,
+                              payload="binary" if binary else "integer",
                               record=("spikes", "signals", "buckets"), seed=3)
-    _random_parameters(net, rng)
-    layers, connections = _reference_inputs(net, steps, "analog", signal)
+    randomize(net, rng)
+    layers, connections = describe(net)
     assert len(set(np.concatenate([c[3] for c in connections]))) > 4   # delays do vary
     net.run(steps * defaultclock.dt)
     ref_events, ref = simulate(steps, ("analog", signal, theta), layers, connections, binary)
@@ -73,8 +51,8 @@ def test_spike_train_input_matches_numpy(rng):
     net = sgbrian.feedforward([n_in, 5, 3], K=4, tau=1 * ms, theta=0.02,
                               spikes=(indices, times), max_delay=0.5 * ms, random_delays=True,
                               record=("spikes", "signals", "buckets"), seed=5)
-    _random_parameters(net, rng)
-    layers, connections = _reference_inputs(net, steps, "spikes", None)
+    randomize(net, rng)
+    layers, connections = describe(net)
     net.run(steps * defaultclock.dt)
     ref_events, ref = simulate(steps, ("spikes", n_in, spike_steps), layers, connections)
     assert _events(net.monitors[0]["spikes"], with_payload=False) == ref_events[0]

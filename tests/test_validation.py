@@ -63,6 +63,8 @@ def test_spike_input_rejects_bad_trains():
         spike_layer(2, [0, 1], [1] * ms)
     with pytest.raises(ValueError, match=r"times must be finite"):
         spike_layer(2, [0], [np.nan] * ms)
+    with pytest.raises(ValueError, match=r"at most one spike per channel and time step"):
+        spike_layer(2, [0, 0], [1.0, 1.04] * ms)
 
 
 def test_run_rejects_a_delay_changed_beyond_the_payload_history():

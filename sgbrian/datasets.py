@@ -1,0 +1,82 @@
+"""Samples and datasets for training and evaluation."""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from brian2 import second
+
+
+@dataclass
+class Sample:
+    """One training or test sample.
+
+    ``input``: array (n_steps, channels) of analog values, one per dt, or a tuple
+    ``(indices, times)`` of spike trains with times in [0, n_steps*dt).
+    ``target``: array (n_steps, n_out) for MSE, or an int class label for cross-entropy.
+    ``weight``: optional per-step loss weight (n_steps,).
+    """
+    input: object
+    target: object
+    n_steps: int
+    weight: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        if isinstance(self.input, tuple):
+            indices, times = self.input
+            if len(indices) != len(times):
+                raise ValueError("input indices and times must have the same length")
+        else:
+            self.input = np.asarray(self.input, dtype=float)
+            if self.input.ndim == 1:
+                self.input = self.input[:, None]
+            if self.input.shape[0] != self.n_steps:
+                raise ValueError(f"input must have n_steps = {self.n_steps} rows, "
+                                 f"got {self.input.shape[0]}")
+            if not np.all(np.isfinite(self.input)):
+                raise ValueError("input must be finite (no NaN or inf)")
+        if not isinstance(self.target, (int, np.integer)):
+            self.target = np.asarray(self.target, dtype=float)
+            if self.target.ndim == 1:
+                self.target = self.target[:, None]
+            if self.target.shape[0] != self.n_steps:
+                raise ValueError(f"target must have n_steps = {self.n_steps} rows, "
+                                 f"got {self.target.shape[0]}")
+            if not np.all(np.isfinite(self.target)):
+                raise ValueError("target must be finite (no NaN or inf)")
+        if self.weight is not None:
+            self.weight = np.asarray(self.weight, dtype=float)
+            if self.weight.shape != (self.n_steps,):
+                raise ValueError(f"weight must have shape ({self.n_steps},)")
+
+
+@dataclass
+class TaskData:
+    """A generated task: train and test samples plus what the task is about."""
+    name: str
+    train: list
+    test: list
+    dt: object
+    n_inputs: int
+    n_outputs: int
+    loss: str                      # 'mse' or 'cross_entropy'
+    description: str = ""
+
+
+def concatenate_inputs(samples, gap, dt):
+    """One input timeline for a list of samples, each followed by ``gap`` silent steps.
+
+    Returns ``(input, starts)``: an array (steps, channels) or ``(indices, times)``, and
+    the first step of each sample.
+    """
+    lengths = np.array([s.n_steps + gap for s in samples])
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    if isinstance(samples[0].input, tuple):
+        indices = np.concatenate([np.asarray(s.input[0], dtype=int) for s in samples])
+        times = np.concatenate([np.asarray(s.input[1] / second) + start * float(dt / second)
+                                for s, start in zip(samples, starts)])
+        return (indices, times * second), starts
+    channels = samples[0].input.shape[1]
+    values = np.zeros((lengths.sum(), channels))
+    for s, start in zip(samples, starts):
+        values[start:start + s.n_steps] = s.input
+    return values, starts

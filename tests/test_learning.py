@@ -1,0 +1,236 @@
+"""The online-learning plugin: exact gradients, rules, reliability."""
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from brian2 import defaultclock, ms
+
+import sgbrian
+from sgbrian.datasets import Sample
+from sgbrian.learning import OnlineLearner, TrainingDiverged
+from sgbrian.losses import CrossEntropyLoss, MSELoss
+from sgbrian.optim import SGD, Adam
+from sgbrian.training import load_parameters, save_parameters
+
+from reference_learning import exact_gradients
+from reference_model import describe, randomize, simulate
+
+T = 40
+
+
+def _net(rng, payload="analog", spikes=None, sizes=(3, 4, 2), theta=0.05):
+    """1 hidden layer, K=4, relu hidden, linear readout, per-synapse delays (0..3 steps)."""
+    signal = None if spikes else rng.normal(0, 1, (T, sizes[0]))
+    net = sgbrian.feedforward(list(sizes), K=4, tau=0.5 * ms, theta=theta, signal=signal,
+                              spikes=spikes, max_delay=0.3 * ms, random_delays=True,
+                              payload=payload, seed=2)
+    randomize(net, rng)
+    net.layers[1].group.b = rng.uniform(0.3, 0.6, sizes[1])     # hidden units active
+    return net, signal
+
+
+def _mse_sample(rng, signal, n_out=2):
+    target = np.cumsum(rng.normal(0, 0.3, (T, n_out)), axis=0)
+    return Sample(signal, target, T)
+
+
+def _finite_differences(learner, samples, eps=1e-6):
+    fd = {}
+    for name, p in learner.params.items():
+        fd[name] = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            original = p[idx]
+            losses = []
+            for sign in (1, -1):
+                p[idx] = original + sign * eps
+                learner.write_params()
+                losses.append(learner.evaluate(samples)["loss_sum"])
+            p[idx] = original
+            fd[name][idx] = (losses[0] - losses[1]) / (2 * eps)
+    learner.write_params()
+    return fd
+
+
+def _relative_error(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+def test_exact_gradients_equal_finite_differences_of_the_summed_loss(rng):
+    """Accumulate mode, analog model, 3 -> 4 (relu) -> 2 (linear), K=4, per-synapse delays."""
+    net, signal = _net(rng)
+    learner = OnlineLearner(net, MSELoss(), rule="exact")
+    sample = _mse_sample(rng, signal)
+    grads = learner.gradients([sample])
+    fd = _finite_differences(learner, [sample])
+    assert len(np.unique(net.synapses[0].delay[:])) > 1
+    for name in ("w0", "v1", "b1", "w1", "v2", "b2"):
+        assert np.linalg.norm(fd[name]) > 1e-3, name
+        assert _relative_error(grads[name], fd[name]) < 1e-5, (name, grads[name], fd[name])
+
+
+def test_cross_entropy_gradients_with_spike_input_equal_finite_differences(rng):
+    """Raw spike trains (impulses into bucket 1), cross-entropy from a start time on."""
+    flat = rng.choice(3 * T, 30, replace=False)              # distinct (channel, step) pairs
+    spikes = (flat % 3, (flat // 3) * defaultclock.dt)
+    net, _ = _net(rng, spikes=spikes)
+    learner = OnlineLearner(net, CrossEntropyLoss(start=1 * ms), rule="exact")
+    sample = Sample(spikes, 1, T)
+    grads = learner.gradients([sample])
+    fd = _finite_differences(learner, [sample])
+    for name in grads:
+        assert _relative_error(grads[name], fd[name]) < 1e-5, name
+
+
+def test_gradients_during_a_spiking_run_equal_an_independent_numpy_implementation(rng):
+    """Integer payloads (real spikes): the Brian2 run's gradients equal the unrolled
+    numpy computation of tests/reference_learning.py on the same spikes."""
+    net, signal = _net(rng, payload="integer", theta=0.1)
+    sample = _mse_sample(rng, signal)
+    layers, connections = describe(net)
+    learner = OnlineLearner(net, MSELoss(), rule="exact")
+    grads = learner.gradients([sample])
+    events, sim = simulate(T, ("analog", signal, 0.1), layers, connections)
+    q_in = np.zeros_like(signal)
+    for n, i, q in events[0]:
+        q_in[n, i] = q
+    senders = [np.cumsum(q_in, axis=0) * 0.1, sim["r"][0]]
+    assert len(events[1]) > 20
+    expected = exact_gradients(sim, layers, connections, senders, sample.target)
+    for name, value in expected.items():
+        assert np.max(np.abs(grads[name] - value)) < 1e-9 * max(1.0, np.abs(value).max()), name
+
+
+def test_spatial_equals_exact_on_the_output_layer_and_reports_the_hidden_cosine(rng, capsys):
+    net, signal = _net(rng)
+    sample = _mse_sample(rng, signal)
+    grads = {}
+    for rule in ("exact", "spatial"):
+        learner = OnlineLearner(net, MSELoss(), rule=rule)
+        grads[rule] = learner.gradients([sample])
+        learner.detach()
+    for name in ("w1", "v2", "b2"):
+        np.testing.assert_allclose(grads["spatial"][name], grads["exact"][name], rtol=1e-12,
+                                   atol=1e-14)
+    for name in ("w0", "v1", "b1"):
+        a, b = grads["spatial"][name].ravel(), grads["exact"][name].ravel()
+        cosine = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+        assert -1 <= cosine <= 1
+        print(f"cosine(spatial, exact) for {name}: {cosine:.3f}")
+        assert not np.allclose(a, b)      # the hidden rules really differ
+
+
+@pytest.mark.parametrize("update_every, optimizer", [(1, SGD(2e-3)), (5, SGD(1e-3, momentum=0.5)),
+                                                     ("sample", Adam(3e-2))])
+def test_training_reduces_the_loss_with_every_update_mode(update_every, optimizer):
+    rng = np.random.default_rng(0)
+    net, signal = _net(rng)
+    samples = [_mse_sample(rng, signal) for _ in range(2)]
+    if True:
+        learner = OnlineLearner(net, MSELoss(), rule="spatial", optimizer=optimizer,
+                                update_every=update_every, seed=1)
+        before = learner.evaluate(samples)["loss"]
+        history = learner.fit(samples, 4, progress=False)
+        after = learner.evaluate(samples)["loss"]
+        assert after < 0.8 * before, (update_every, before, after)
+        assert history.dtype.names[:3] == ("epoch", "loss", "metric")
+
+
+def test_state_is_reset_between_samples_without_rebuilding(rng):
+    net, signal = _net(rng, payload="integer")
+    learner = OnlineLearner(net, MSELoss())
+    sample = _mse_sample(rng, signal)
+    objects = set(net.network.objects)
+    out = learner.evaluate([sample, sample, sample], record_outputs=True)["outputs"]
+    np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(out[0], out[2])
+    assert set(net.network.objects) == objects
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_last_good_parameters(rng):
+    net, signal = _net(rng)
+    learner = OnlineLearner(net, MSELoss(), optimizer=SGD(1e12), update_every=1)
+    samples = [_mse_sample(rng, signal)]
+    with pytest.raises(TrainingDiverged, match="last good parameters"):
+        learner.fit(samples, 3, progress=False)
+    for name, p in learner.params.items():
+        assert np.all(np.isfinite(p)), name
+        np.testing.assert_array_equal(p, learner.last_good[name])
+    np.testing.assert_array_equal(net.synapses[0].w[:], learner.params["w0"])
+    np.testing.assert_array_equal(net.layers[2].group.v_1[:], learner.params["v2"][:, 1])
+
+
+def _train(rng_seed, epochs, checkpoint=None, resume=False):
+    rng = np.random.default_rng(rng_seed)
+    net, signal = _net(rng)
+    samples = [_mse_sample(rng, signal) for _ in range(3)]
+    learner = OnlineLearner(net, MSELoss(), optimizer=Adam(1e-2), update_every=7, seed=4)
+    history = learner.fit(samples, epochs, checkpoint=checkpoint, resume=resume, progress=False)
+    return learner, history
+
+
+def test_resuming_from_a_checkpoint_gives_the_same_numbers(tmp_path):
+    path = str(tmp_path / "ckpt.pkl")
+    full, full_history = _train(5, 4)
+    _train(5, 2, checkpoint=path)                          # interrupted after 2 epochs
+    resumed, resumed_history = _train(5, 4, checkpoint=path, resume=True)
+    for name, p in full.params.items():
+        np.testing.assert_array_equal(resumed.params[name], p)
+    np.testing.assert_array_equal(resumed_history["loss"], full_history["loss"])
+    assert list(resumed_history["epoch"]) == [0, 1, 2, 3]
+
+
+def test_parameters_save_and_load_with_a_version(tmp_path, rng):
+    net, signal = _net(rng)
+    learner = OnlineLearner(net, MSELoss())
+    learner.params["w0"] += 1.0
+    path = str(tmp_path / "params.npz")
+    save_parameters(learner, path)
+    saved = {k: v.copy() for k, v in learner.params.items()}
+    learner.params["w0"][:] = 0
+    load_parameters(learner, path)
+    np.testing.assert_array_equal(learner.params["w0"], saved["w0"])
+    np.testing.assert_array_equal(net.synapses[0].w[:], saved["w0"])
+    data = dict(np.load(path))
+    data["__version__"] = 99
+    np.savez(str(tmp_path / "future.npz"), **data)
+    with pytest.raises(ValueError, match="format version 99"):
+        load_parameters(learner, str(tmp_path / "future.npz"))
+
+
+def test_progress_shows_epoch_loss_metric_and_event_rate(rng):
+    net, signal = _net(rng)
+    learner = OnlineLearner(net, MSELoss())
+    stream = io.StringIO()
+    learner.fit([_mse_sample(rng, signal)], 1, stream=stream)
+    text = stream.getvalue()
+    assert "epoch 0" in text and "nrmse" in text and "events/neuron/s" in text
+
+
+def test_bad_learner_arguments_are_refused(rng):
+    net, _ = sgbrian.feedforward([2, 3, 3, 1], signal=np.zeros((5, 2))), None
+    with pytest.raises(ValueError, match="rule 'exact' needs exactly one hidden layer"):
+        OnlineLearner(net, MSELoss(), rule="exact")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        OnlineLearner(net, MSELoss(), rule="bptt")
+    with pytest.raises(ValueError, match="update_every must be 'sample' or an int"):
+        OnlineLearner(net, MSELoss(), update_every=0)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        Adam(lr=-1)
+
+
+def test_the_learner_refuses_a_standalone_device(tmp_path):
+    script = (
+        "import numpy as np, sgbrian\n"
+        "from sgbrian.targets import use_target\n"
+        "from sgbrian.learning import OnlineLearner\n"
+        "from sgbrian.losses import MSELoss\n"
+        f"use_target('cpp_standalone', directory={str(tmp_path)!r})\n"
+        "net = sgbrian.feedforward([2, 3, 1], signal=np.zeros((5, 2)))\n"
+        "OnlineLearner(net, MSELoss())\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0
+    assert "skips silently on a standalone device" in result.stderr
