@@ -120,7 +120,8 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
     sigma-delta coded with ``theta``; or ``spikes = (indices, times)``.
     Weights: ``w ~ N(0, weight_scale^2 / fan_in)``; connections kept with probability
     ``p_connect``. Delays: ``delay`` for all synapses, or with ``random_delays`` whole
-    steps drawn uniformly from [0, max_delay]. All draws come from
+    steps drawn uniformly from [0, max_delay]; ``max_delay`` may be a list with one time
+    per connection. All draws come from
     ``numpy.random.default_rng(seed)``: same seed, same network.
     ``payload``: 'integer' (default), 'binary' or 'analog' (``sgbrian.encoding``).
     ``record``: any of 'spikes', 'signals', 'buckets'.
@@ -137,15 +138,20 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         raise ValueError("give exactly one input: signal=(samples x channels) or "
                          "spikes=(indices, times)")
     max_delay = delay if max_delay is None else max_delay
-    check_time("max_delay", max_delay, allow_zero=True)
-    max_lag = int(delay_steps("max_delay", max_delay, defaultclock.dt))
+    max_delays = list(max_delay) if isinstance(max_delay, (list, tuple)) else \
+        [max_delay] * (len(sizes) - 1)
+    if len(max_delays) != len(sizes) - 1:
+        raise ValueError(f"max_delay must be one time or {len(sizes) - 1} times (one per "
+                         f"connection), got {len(max_delays)}")
+    max_lags = [int(delay_steps("max_delay", d, defaultclock.dt)) for d in max_delays]
     rng = np.random.default_rng(seed)
     if signal is not None:
         signal = np.asarray(signal)
         channels = signal.shape[1] if signal.ndim == 2 else 1
         if channels != sizes[0]:
             raise ValueError(f"signal has {channels} channels but sizes[0] = {sizes[0]}")
-        layers = [analog_layer(signal, sample_dt or defaultclock.dt, theta, payload, max_delay)]
+        layers = [analog_layer(signal, sample_dt or defaultclock.dt, theta, payload,
+                               max_delays[0])]
     else:
         layers = [spike_layer(sizes[0], *spikes)]
     synapses = []
@@ -153,12 +159,13 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         last = l == len(sizes) - 1
         layer = neuron_layer(sizes[l], K, tau, theta, index=l,
                              output=output if last else hidden, bucket_weights=bucket_weights,
-                             payload=payload, max_delay=0 * ms if last else max_delay)
+                             payload=payload, max_delay=0 * ms if last else max_delays[l])
         shape = (sizes[l - 1], sizes[l])
         mask = rng.random(shape) < p_connect
         w = rng.normal(0.0, weight_scale / np.sqrt(max(1.0, p_connect * sizes[l - 1])), shape)
         homogeneous = homogeneous_delay and not random_delays
-        d = delay if homogeneous else _draw_delays(rng, shape, max_lag, random_delays, delay)
+        d = delay if homogeneous else _draw_delays(rng, shape, max_lags[l - 1], random_delays,
+                                                   delay)
         synapses.append(connect(layers[-1], layer, w, d, mask, homogeneous,
                                 name=f"syn{l - 1}to{l}"))
         layers.append(layer)

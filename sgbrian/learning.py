@@ -65,12 +65,11 @@ class DelayedCascades:
         size = len(self.history)
         self.history[self.t % size] = s
         np.matmul(self.u, self.PT, out=self.u)
-        for index, d in enumerate(self.delays):
-            past = self.history[(self.t - d) % size]
-            if self.impulse:
-                self.u[index, :, 1] += past
-            else:
-                self.u[index, :, 0] = past
+        past = self.history[(self.t - self.delays) % size]
+        if self.impulse:
+            self.u[:, :, 1] += past
+        else:
+            self.u[:, :, 0] = past
         self.t += 1
 
 

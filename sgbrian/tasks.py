@@ -1,0 +1,139 @@
+"""Generated, seeded tasks with train and test splits, and the networks that solve them.
+
+1. ``delay_task``: band-limited noise in, the same signal delayed by D out (MSE).
+2. ``itd_task``: barn-owl style interaural time difference: two channels carry the same
+   spike pattern, one shifted by a delay class between -1 and +1 ms (cross-entropy).
+3. ``timing_task``: SHD-like spatio-temporal spike patterns over 100 channels, 10
+   classes with identical spike counts, so only timing separates them (cross-entropy).
+
+Each ``*_task`` returns a :class:`~sgbrian.datasets.TaskData`; each ``*_network`` builds
+the network used for it in ``models/`` (a :class:`~sgbrian.builder.SGNetwork`).
+"""
+import numpy as np
+from brian2 import Hz, defaultclock, ms, second
+
+from .builder import feedforward
+from .datasets import Sample, TaskData
+from .signals import band_limited_noise
+from .validation import check_int, check_positive, check_time
+
+
+def _steps(duration, dt):
+    return int(round(float(duration / dt)))
+
+
+def delayed(signal, delay, dt):
+    """``signal`` delayed by ``delay`` (any real delay; exact for a periodic band-limited
+    signal: a phase shift in the Fourier domain)."""
+    freqs = np.fft.rfftfreq(signal.shape[0], float(dt / second))
+    spectrum = np.fft.rfft(signal, axis=0) * np.exp(-2j * np.pi * freqs * float(delay / second))[:, None]
+    return np.fft.irfft(spectrum, n=signal.shape[0], axis=0)
+
+
+def delay_task(n_train=20, n_test=5, duration=200 * ms, delay=7.3 * ms, cutoff=50 * Hz,
+               dt=None, seed=0):
+    """Delay learning: target(t) = input(t - delay); input: unit-variance noise below
+    ``cutoff``. The first ``2 * delay`` of each sample carries no loss (the network cannot
+    know the input before the sample began)."""
+    dt = dt or defaultclock.dt
+    check_time("delay", delay)
+    n = _steps(duration, dt)
+    warmup = _steps(2 * delay, dt)
+    if n <= warmup:
+        raise ValueError(f"duration must be > 2*delay ({2 * delay}), got {duration}")
+    samples = []
+    for s in range(n_train + n_test):
+        x = band_limited_noise(n, dt, cutoff, 1, seed=seed * 100003 + s)
+        weight = np.r_[np.zeros(warmup), np.ones(n - warmup)]
+        samples.append(Sample(x, delayed(x, delay, dt), n, weight))
+    return TaskData("delay", samples[:n_train], samples[n_train:], dt, 1, 1, "mse",
+                    f"output = input delayed by {delay} (band-limited noise, {cutoff} cutoff)")
+
+
+def delay_network(task, K=8, tau=1 * ms, theta=0.02, seed=0, record=()):
+    """1 -> 1 linear readout: the bucket weights learn the delay kernel."""
+    return feedforward([1, 1], K=K, tau=tau, theta=theta, signal=task.train[0].input,
+                       record=record, seed=seed)
+
+
+def itd_task(n_train=360, n_test=180, n_classes=9, max_itd=1 * ms, duration=15 * ms,
+             rate=600 * Hz, dt=None, seed=0):
+    """Interaural time difference: one random spike pattern (Poisson, ``rate``) on the
+    left channel, the same pattern shifted by the class's ITD on the right (positive:
+    right lags). ITDs: ``n_classes`` values evenly spaced in [-max_itd, +max_itd], each a
+    whole number of steps. Classes are balanced."""
+    dt = dt or defaultclock.dt
+    n_classes = check_int("n_classes", n_classes, 2)
+    itds = np.linspace(-1, 1, n_classes) * float(max_itd / dt)
+    if np.any(np.abs(itds - np.round(itds)) > 1e-9):
+        raise ValueError(f"n_classes={n_classes} and max_itd={max_itd} give ITDs that are not "
+                         f"whole steps of dt={dt}")
+    itds = np.round(itds).astype(int)
+    n = _steps(duration, dt)
+    margin = int(np.abs(itds).max())
+    rng = np.random.default_rng(seed)
+    p_spike = float(rate * dt)
+    samples = []
+    for s in range(n_train + n_test):
+        label = s % n_classes
+        steps = np.flatnonzero(rng.random(n - 2 * margin) < p_spike) + margin
+        left, right = steps, steps + itds[label]
+        indices = np.r_[np.zeros(len(left), int), np.ones(len(right), int)]
+        times = np.r_[left, right] * dt
+        samples.append(Sample((indices, times), label, n))
+    order = rng.permutation(n_train)
+    return TaskData("itd", [samples[i] for i in order], samples[n_train:], dt, 2, n_classes,
+                    "cross_entropy",
+                    f"{n_classes} ITD classes in [-{max_itd}, {max_itd}] at dt = {dt}")
+
+
+def itd_network(task, hidden=48, K=2, tau=0.1 * ms, max_delay=1 * ms, seed=0):
+    """2 -> hidden (coincidence detectors) -> classes.
+
+    Every hidden neuron receives both ears through random whole-step delays in
+    [0, max_delay] (a Jeffress-like array of delay differences), with positive weights
+    and a negative bias, so that it responds to coincident arrivals."""
+    net = feedforward([2, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
+                      spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
+                      random_delays=True, seed=seed)
+    net.synapses[0].w = 1.0
+    net.layers[1].group.b = -0.8
+    for k in range(K + 1):
+        setattr(net.layers[1].group, f"v_{k}", 1.0)
+    return net
+
+
+def timing_task(n_train=500, n_test=200, n_classes=10, channels=100, duration=60 * ms,
+                jitter=1 * ms, noise_rate=2 * Hz, dt=None, seed=0):
+    """SHD-like timing-only patterns: class c has a template in which every channel fires
+    exactly once, at a random time. A sample is its class's template with Gaussian
+    ``jitter`` on every spike plus Poisson noise spikes at ``noise_rate`` per channel,
+    the same for every class: spike counts carry no class information."""
+    dt = dt or defaultclock.dt
+    check_positive("noise_rate (Hz)", float(noise_rate / Hz) + 1e-300)
+    n = _steps(duration, dt)
+    rng = np.random.default_rng(seed)
+    edge = _steps(3 * jitter, dt) + 1
+    templates = rng.uniform(edge, n - edge, (n_classes, channels))
+    samples = []
+    for s in range(n_train + n_test):
+        label = s % n_classes
+        steps = np.round(templates[label] + rng.normal(0, float(jitter / dt), channels))
+        steps = np.clip(steps, 0, n - 1).astype(int)
+        noise = rng.random((n, channels)) < float(noise_rate * dt)
+        noise_steps, noise_channels = np.nonzero(noise)
+        indices = np.r_[np.arange(channels), noise_channels]
+        times = np.r_[steps, noise_steps]
+        keep = np.unique(np.stack([indices, times]), axis=1, return_index=True)[1]
+        samples.append(Sample((indices[keep], times[keep] * dt), label, n))
+    order = rng.permutation(n_train)
+    return TaskData("timing", [samples[i] for i in order], samples[n_train:], dt, channels,
+                    n_classes, "cross_entropy",
+                    f"{n_classes} timing-only patterns over {channels} channels, "
+                    f"jitter {jitter}, noise {noise_rate}")
+
+
+def timing_network(task, hidden=64, K=8, tau=5 * ms, seed=0):
+    """channels -> hidden (relu) -> classes, buckets spanning the pattern duration."""
+    return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
+                       spikes=task.train[0].input, weight_scale=2.0, seed=seed)
