@@ -50,3 +50,51 @@ def bucket_kernels(K, tau, duration, dt, kind="impulse"):
         out[:, n] = u[1:]
         u = P @ u
     return np.arange(steps) * float(dt / second), out
+
+
+def delay_kernel(v, K, tau, t):
+    """The smoothed delay kernel of bucket weights ``v`` (length K+1), on times ``t`` (s).
+
+    For equal time constants bucket k responds to an impulse with the gamma density of
+    order k, so the weighted sum is ``h(t) = sum_{k>=1} v_k gamma.pdf(t; k, tau)`` (tap 0
+    adds ``v_0`` times the input itself, a zero-delay term, returned separately). Returns
+    ``(h, v_0, mean_delay, spread)``: mean and standard deviation (seconds) of the
+    mixture of gamma densities weighted by |v_k|, the kernel's delay and smoothing.
+    """
+    import scipy.stats
+    tau_s = float(tau / second)
+    v = np.asarray(v, dtype=float)
+    if v.shape != (K + 1,):
+        raise ValueError(f"v must have shape ({K + 1},), got {v.shape}")
+    h = sum(v[k] * scipy.stats.gamma.pdf(t, k, scale=tau_s) for k in range(1, K + 1))
+    weights = np.abs(v[1:])
+    if weights.sum() == 0:
+        return h, v[0], 0.0, 0.0
+    orders = np.arange(1, K + 1)
+    mean = float((weights * orders).sum() / weights.sum() * tau_s)
+    second_moment = float((weights * orders * (orders + 1)).sum() / weights.sum() * tau_s ** 2)
+    return h, v[0], mean, float(np.sqrt(max(second_moment - mean ** 2, 0.0)))
+
+
+def class_tuning(outputs, labels, start_step, n_classes):
+    """Mean readout of every output neuron for every true class, (n_classes x n_out),
+    from recorded outputs (samples x steps x n_out), averaged over steps >= start_step."""
+    means = np.array([o[start_step:].mean(axis=0) for o in outputs])
+    labels = np.asarray(labels)
+    return np.array([means[labels == c].mean(axis=0) for c in range(n_classes)])
+
+
+def spike_count_baseline(task):
+    """Accuracy of a nearest-class-mean classifier on per-channel spike counts.
+
+    For a timing-only task this should sit near chance (1 / n_classes).
+    """
+    def counts(sample):
+        return np.bincount(np.asarray(sample.input[0], int), minlength=task.n_inputs)
+
+    train = np.array([counts(s) for s in task.train], dtype=float)
+    labels = np.array([s.target for s in task.train])
+    centres = np.array([train[labels == c].mean(axis=0) for c in range(task.n_outputs)])
+    test = np.array([counts(s) for s in task.test], dtype=float)
+    predictions = np.argmin(((test[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    return float(np.mean(predictions == np.array([s.target for s in task.test])))

@@ -80,3 +80,32 @@ def concatenate_inputs(samples, gap, dt):
     for s, start in zip(samples, starts):
         values[start:start + s.n_steps] = s.input
     return values, starts
+
+
+def load_shd(path, dt, duration, channels=700, max_samples=None):
+    """Samples from a Spiking Heidelberg Digits HDF5 file (``spikes/times`` in seconds,
+    ``spikes/units``, ``labels``), as used by SHD and SSC.
+
+    Spikes after ``duration`` are dropped; spikes of one unit within one time step are
+    merged into one (the payload of a raw spike is 1). Needs ``h5py``.
+    """
+    import h5py
+    from brian2 import defaultclock
+    from .validation import check_int, check_time
+    check_time("dt", dt)
+    check_time("duration", duration)
+    channels = check_int("channels", channels, 1)
+    n_steps = int(round(float(duration / dt)))
+    samples = []
+    with h5py.File(path, "r") as f:
+        times, units, labels = f["spikes"]["times"], f["spikes"]["units"], f["labels"]
+        count = len(labels) if max_samples is None else min(max_samples, len(labels))
+        for s in range(count):
+            steps = np.floor(np.asarray(times[s], dtype=float) / float(dt / second)).astype(int)
+            unit = np.asarray(units[s], dtype=int)
+            if unit.size and unit.max() >= channels:
+                raise ValueError(f"{path}: sample {s} has unit {unit.max()} >= channels={channels}")
+            keep = steps < n_steps
+            pairs = np.unique(np.stack([unit[keep], steps[keep]]), axis=1)
+            samples.append(Sample((pairs[0], pairs[1] * dt), int(labels[s]), n_steps))
+    return samples

@@ -20,20 +20,30 @@ Notation (layer l receives from layer l-1 through synapses s = (i, j, d)):
     eps_{i,d}^k   = sum_{j: d_ij = d} delta_j w_ij v_j^k   (error sent one layer down)
 
 Rule ``'spatial'`` (any depth): ``delta_i = act'(x_i) sum_{d,k} eps_{i,d}^k`` and the
-formulas above repeat one layer down. Rule ``'exact'`` (one hidden layer): forward-mode
+formulas above repeat one layer down.
+
+Continuous delays (``train`` includes 'd', MODEL.md section 4): each synapse has a
+delay ``D_s`` in ms; the network runs with the nearest whole number of steps (Brian2
+fixes delays within a run, so a change takes effect at the next run, i.e. the next
+``fit`` epoch or ``evaluate``) and the gradient is that of the smooth buckets,
+
+    dL/dD_s = delta_j w_s sum_{k>=1} v_j^k (u_{i,d}^k - u_{i,d}^{k-1}) / tau_k
+
+(taps 1..K; tap 0 jumps). Under 'exact' only the readout's delays learn; under
+'spatial' every layer's. Rule ``'exact'`` (one hidden layer): forward-mode
 traces of the hidden parameters' sensitivities z_p, filtered by the readout's cascade
 per readout delay d: ``Z_{p,d}(t+h) = P Z_{p,d}(t)``, ``Z_{p,d}^0 = z_p(t - d)``, and
 ``dL/dp = sum_{d,k} eps_{i(p),d}^k Z_{p,d}^k``.
 """
 import numpy as np
-from brian2 import NetworkOperation, second
+from brian2 import NetworkOperation, ms, second
 
 from .propagator import cascade_propagator
 from .targets import is_standalone
 from .validation import check_choice
 
 RULES = ("exact", "spatial")
-TRAINABLE = ("w", "v", "b")
+TRAINABLE = ("w", "v", "b", "d")
 
 
 class TrainingDiverged(FloatingPointError):
@@ -80,11 +90,21 @@ class Connection:
         self.syn, self.source, self.target = syn, source, target
         self.pre = np.asarray(syn.i[:])
         self.post = np.asarray(syn.j[:])
-        steps = np.rint(np.asarray(syn.delay[:] / dt)).astype(int)
-        self.delays, self.delay_index = np.unique(steps, return_inverse=True)
-        self.P = cascade_propagator(float(dt / second), layer_taus(target))
-        self.senders = DelayedCascades(source.n, self.delays, self.P,
-                                       impulse=source.kind == "spikes")
+        self.dt = dt
+        self.taus = layer_taus(target)
+        self.P = cascade_propagator(float(dt / second), self.taus)
+        self.set_delays(np.rint(np.asarray(syn.delay[:] / dt)).astype(int))
+
+    def set_delays(self, steps, all_lags=None):
+        """Whole-step delays per synapse; ``all_lags`` keeps cascades for 0..all_lags."""
+        if all_lags is None:
+            self.delays, self.delay_index = np.unique(steps, return_inverse=True)
+        else:
+            self.delays, self.delay_index = np.arange(all_lags + 1), np.asarray(steps)
+        if getattr(self, "senders", None) is None or len(self.senders.delays) != len(self.delays) \
+                or np.any(self.senders.delays != self.delays):
+            self.senders = DelayedCascades(self.source.n, self.delays, self.P,
+                                           impulse=self.source.kind == "spikes")
 
     def dense(self, w):
         """Weights as (delays, n_pre, n_post), zero where there is no synapse."""
@@ -102,17 +122,21 @@ class WeightGradient:
 
     Per step it stores u (delays, n_pre, K+1) and ``v * delta`` (n_post, K+1); a flush
     does one matrix product per delay, ``G_d = U_d^T (v delta)``, and adds ``G_d[i, j]``
-    to each synapse. Exact, and O(buffer) memory.
+    to each synapse. Exact, and O(buffer) memory. With ``derivative=True`` it computes
+    the delay gradient instead: u is replaced by ``-du^k/dt = (u^k - u^{k-1})/tau_k``
+    (k >= 1) and the result is multiplied by ``w_s`` (and by 1e-3: per ms).
     """
 
-    def __init__(self, conn, size=32):
-        K1 = conn.P.shape[0]
-        self.conn = conn
-        self.u = np.zeros((size, len(conn.delays), conn.source.n, K1))
-        self.vd = np.zeros((size, conn.target.n, K1))
+    def __init__(self, conn, size=32, derivative=False):
+        self.conn, self.derivative, self.size = conn, derivative, size
+        self.u = np.zeros((size, *conn.senders.u.shape))
+        self.vd = np.zeros((size, conn.target.n, conn.P.shape[0]))
         self.count = 0
 
     def add(self, u, vd, grad):
+        if u.shape != self.u.shape[1:]:        # the connection's set of delays changed
+            self.flush(grad)
+            self.u = np.zeros((self.size, *u.shape))
         self.u[self.count] = u
         self.vd[self.count] = vd
         self.count += 1
@@ -124,12 +148,17 @@ class WeightGradient:
         if n == 0:
             return
         conn = self.conn
-        right = self.vd[:n].transpose(0, 2, 1).reshape(-1, conn.target.n)
+        u, vd = self.u[:n], self.vd[:n]
+        if self.derivative:
+            u = (u[..., 1:] - u[..., :-1]) / conn.taus
+            vd = vd[..., 1:]
+        right = vd.transpose(0, 2, 1).reshape(-1, conn.target.n)
         for index in range(len(conn.delays)):
-            left = self.u[:n, index].transpose(1, 0, 2).reshape(conn.source.n, -1)
+            left = u[:, index].transpose(1, 0, 2).reshape(conn.source.n, -1)
             G = left @ right
             mask = conn.delay_index == index
-            grad[mask] += G[conn.pre[mask], conn.post[mask]]
+            scale = self.weights[mask] * 1e-3 if self.derivative else 1.0
+            grad[mask] += scale * G[conn.pre[mask], conn.post[mask]]
         self.count = 0
 
 
@@ -161,11 +190,11 @@ class OnlineLearner:
     ``loss``: :class:`~sgbrian.losses.MSELoss` or :class:`~sgbrian.losses.CrossEntropyLoss`.
     ``rule``: 'exact' (one hidden layer) or 'spatial' (any depth).
     ``optimizer``: :class:`~sgbrian.optim.SGD` or :class:`~sgbrian.optim.Adam`.
-    ``train``: which of 'w', 'v', 'b' to train. ``update_every``: an int n (update after
+    ``train``: which of 'w', 'v', 'b', 'd' (delays) to train. ``update_every``: an int n (update after
     every n steps with a loss) or 'sample' (accumulate over a sample, update at its end).
     ``clip_norm``: global gradient-norm clipping. ``lr_schedule``: epoch -> multiplier.
-    Parameters are named ``w{l}`` (synapses from layer l), ``v{l}`` (n_l x (K+1)) and
-    ``b{l}`` (layer l).
+    Parameters are named ``w{l}`` and ``d{l}`` (weights and delays in ms of the synapses
+    from layer l), ``v{l}`` (n_l x (K+1)) and ``b{l}`` (layer l).
     """
 
     def __init__(self, net, loss, rule="spatial", optimizer=None, train=TRAINABLE,
@@ -196,11 +225,21 @@ class OnlineLearner:
             loss.start_step = int(round(float(loss.start / self.dt)))
         self.connections = [Connection(syn, net.layers[l], net.layers[l + 1], self.dt)
                             for l, syn in enumerate(net.synapses)]
+        self.delay_trained = [("d" in self.train and (rule == "spatial" or l == len(net.synapses) - 1))
+                              for l in range(len(net.synapses))]
         self.params = self._read_params()
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()
                       if name[0] in self.train}
         self.last_good = {name: p.copy() for name, p in self.params.items()}
         self.weight_grads = [WeightGradient(c) for c in self.connections]
+        self.delay_grads = {}
+        for l, conn in enumerate(self.connections):
+            if self.delay_trained[l]:
+                conn.max_steps = int(max(conn.source.max_lag, conn.delays.max(initial=0)))
+                conn.set_delays(conn.delays[conn.delay_index], all_lags=conn.max_steps)
+                self.weight_grads[l] = WeightGradient(conn)
+                self.delay_grads[l] = WeightGradient(conn, derivative=True)
+                self.delay_grads[l].weights = self.params[f"w{l}"]
         if rule == "exact":
             self._make_exact_traces()
         self.operation = NetworkOperation(self._on_step, when="end", order=100,
@@ -217,7 +256,20 @@ class OnlineLearner:
             params[f"v{l}"] = np.stack([np.array(getattr(g, f"v_{k}")[:]) for k in range(layer.K + 1)],
                                        axis=1)
             params[f"b{l}"] = np.array(g.b[:], dtype=float)
+            if self.delay_trained[l - 1]:
+                params[f"d{l - 1}"] = np.array(self.net.synapses[l - 1].delay[:] / ms, dtype=float)
         return params
+
+    def _apply_delays(self):
+        """Round the continuous delays to whole steps in the Brian2 synapses (between runs)."""
+        for l, conn in enumerate(self.connections):
+            if self.delay_trained[l]:
+                steps = np.rint(self.params[f"d{l}"] * float(ms / self.dt)).astype(int)
+                self.net.synapses[l].pre.variables["delay"].get_value()[:] = steps * float(self.dt / second)
+                conn.set_delays(steps, all_lags=conn.max_steps)
+                self._dense[l] = conn.dense(self.params[f"w{l}"])
+        if self.rule == "exact" and any(self.delay_trained):
+            self._make_exact_traces()          # the readout's delay set may have changed
 
     def write_params(self):
         """Copy the learner's parameters into the Brian2 objects."""
@@ -320,6 +372,9 @@ class OnlineLearner:
             if "w" in self.train:
                 self.weight_grads[l - 1].add(conn.senders.u, v * delta[:, None],
                                              grads[f"w{l - 1}"])
+            if l - 1 in self.delay_grads:
+                self.delay_grads[l - 1].add(conn.senders.u, v * delta[:, None],
+                                            grads[f"d{l - 1}"])
             if l == 1:
                 return
             eps = np.einsum("dij,jk->dik", self._dense[l - 1], delta[:, None] * v)
@@ -335,6 +390,8 @@ class OnlineLearner:
         for l, wg in enumerate(self.weight_grads):
             if "w" in self.train:
                 wg.flush(self.grads[f"w{l}"])
+        for l, dg in self.delay_grads.items():
+            dg.flush(self.grads[f"d{l}"])
 
     def _update(self, plan):
         from .optim import clip_by_global_norm
@@ -343,6 +400,9 @@ class OnlineLearner:
         if not np.isfinite(norm):
             self._diverged("a gradient became NaN or infinite")
         self.optimizer.step(self.params, self.grads, plan["lr_scale"])
+        for l in self.delay_grads:
+            bound = self.connections[l].max_steps * float(self.dt / ms)
+            np.clip(self.params[f"d{l}"], 0.0, bound, out=self.params[f"d{l}"])
         if not all(np.all(np.isfinite(p)) for p in self.params.values()):
             self._diverged("a parameter became NaN or infinite after an update")
         for g in self.grads.values():
@@ -396,13 +456,14 @@ class OnlineLearner:
         else:
             self.net.set_input(signal=inputs, start=start)
         self.write_params()
+        self._apply_delays()
         self._bind_views()
         self._state_arrays = self.net.state_arrays()
         for array in self._state_arrays:      # start at rest, whatever ran before
             array[:] = 0
         for g in self.grads.values():
             g[:] = 0
-        for wg in self.weight_grads:
+        for wg in self.weight_grads + list(self.delay_grads.values()):
             wg.count = 0
         total = int(lengths.sum())
         self._plan = dict(step=0, samples=samples, starts=starts, lengths=lengths,

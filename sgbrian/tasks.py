@@ -87,19 +87,24 @@ def itd_task(n_train=360, n_test=180, n_classes=9, max_itd=1 * ms, duration=15 *
                     f"{n_classes} ITD classes in [-{max_itd}, {max_itd}] at dt = {dt}")
 
 
-def itd_network(task, hidden=48, K=2, tau=0.1 * ms, max_delay=1 * ms, seed=0):
+def itd_network(task, hidden=48, K=2, tau=0.1 * ms, readout_tau=2 * ms, max_delay=1 * ms,
+                bias=-1.2, seed=0):
     """2 -> hidden (coincidence detectors) -> classes.
 
     Every hidden neuron receives both ears through random whole-step delays in
-    [0, max_delay] (a Jeffress-like array of delay differences), with positive weights
-    and a negative bias, so that it responds to coincident arrivals."""
+    [0, max_delay] (a Jeffress-like array of delay differences), with unit weights and
+    bucket weights and a bias of -1.2: one spike alone lifts x to at most 1, so only
+    arrivals within about 0.2 ms of each other drive the neuron. The readout's buckets
+    are slower (``readout_tau``) to integrate the evidence."""
     net = feedforward([2, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
                       spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
                       random_delays=True, seed=seed)
     net.synapses[0].w = 1.0
-    net.layers[1].group.b = -0.8
+    net.layers[1].group.b = bias
     for k in range(K + 1):
         setattr(net.layers[1].group, f"v_{k}", 1.0)
+    net.layers[2].group.namespace["tau_gamma"] = readout_tau
+    net.layers[2].tau = readout_tau
     return net
 
 
@@ -110,7 +115,8 @@ def timing_task(n_train=500, n_test=200, n_classes=10, channels=100, duration=60
     ``jitter`` on every spike plus Poisson noise spikes at ``noise_rate`` per channel,
     the same for every class: spike counts carry no class information."""
     dt = dt or defaultclock.dt
-    check_positive("noise_rate (Hz)", float(noise_rate / Hz) + 1e-300)
+    if not float(noise_rate / Hz) >= 0:
+        raise ValueError(f"noise_rate must be >= 0 Hz, got {noise_rate}")
     n = _steps(duration, dt)
     rng = np.random.default_rng(seed)
     edge = _steps(3 * jitter, dt) + 1

@@ -234,3 +234,29 @@ def test_the_learner_refuses_a_standalone_device(tmp_path):
                             timeout=300)
     assert result.returncode != 0
     assert "skips silently on a standalone device" in result.stderr
+
+
+def test_continuous_delays_learn_the_teacher_delay():
+    """A 1 -> 1 network with the teacher's weights but a delay of 0.3 ms learns, from the
+    delay gradient alone (train='d'), the teacher's delay of 1.0 ms."""
+    from sgbrian.signals import band_limited_noise
+    from brian2 import Hz
+    signals = [band_limited_noise(300, defaultclock.dt, 200 * Hz, 1, seed=s) for s in range(4)]
+
+    def network(delay):
+        net = sgbrian.feedforward([1, 1], K=4, tau=0.4 * ms, theta=0.01, signal=signals[0],
+                                  delay=delay, max_delay=2 * ms, payload="analog")
+        for k, v in enumerate([0.0, 0.6, 0.3, 0.1, 0.0]):
+            setattr(net.layers[1].group, f"v_{k}", v)
+        net.synapses[0].w = 1.0
+        return net
+
+    teacher = OnlineLearner(network(1.0 * ms), MSELoss())
+    samples = [Sample(s, np.zeros((300, 1)), 300) for s in signals]
+    targets = teacher.evaluate(samples, record_outputs=True)["outputs"]
+    samples = [Sample(s, t, 300) for s, t in zip(signals, targets)]
+    student = OnlineLearner(network(0.3 * ms), MSELoss(), train=("d",), optimizer=Adam(0.05))
+    before = student.evaluate(samples)["loss"]
+    student.fit(samples, 30, progress=False)
+    assert abs(student.params["d0"][0] - 1.0) < 0.1, student.params["d0"]
+    assert student.evaluate(samples)["loss"] < 0.01 * before
