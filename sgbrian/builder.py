@@ -88,6 +88,13 @@ class SGNetwork:
             indices, times = check_spike_trains(layer.n, *spikes)
             layer.group.set_spikes(indices, times + start)
 
+    def clear_spike_queues(self):
+        """Drop every event still in flight (runtime targets; between runs)."""
+        for syn in self.synapses:
+            queue = getattr(syn.pre, "queue", None)
+            if queue is not None:
+                queue._restore_from_full_state(None)
+
     def state_arrays(self):
         """Views of every state variable a sample leaves behind (buckets, r, q, lags).
 

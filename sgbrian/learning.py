@@ -197,7 +197,7 @@ class OnlineLearner:
     from layer l), ``v{l}`` (n_l x (K+1)) and ``b{l}`` (layer l).
     """
 
-    def __init__(self, net, loss, rule="spatial", optimizer=None, train=TRAINABLE,
+    def __init__(self, net, loss, rule="spatial", optimizer=None, train=("w", "v", "b"),
                  update_every="sample", clip_norm=None, lr_schedule=None, seed=0):
         from .optim import Adam, schedule
         if is_standalone():
@@ -461,6 +461,7 @@ class OnlineLearner:
         self._state_arrays = self.net.state_arrays()
         for array in self._state_arrays:      # start at rest, whatever ran before
             array[:] = 0
+        self.net.clear_spike_queues()
         for g in self.grads.values():
             g[:] = 0
         for wg in self.weight_grads + list(self.delay_grads.values()):

@@ -162,20 +162,22 @@ def test_divergence_stops_with_a_clear_error_and_keeps_the_last_good_parameters(
     np.testing.assert_array_equal(net.layers[2].group.v_1[:], learner.params["v2"][:, 1])
 
 
-def _train(rng_seed, epochs, checkpoint=None, resume=False):
+def _train(rng_seed, epochs, checkpoint=None, resume=False, train=("w", "v", "b")):
     rng = np.random.default_rng(rng_seed)
     net, signal = _net(rng)
     samples = [_mse_sample(rng, signal) for _ in range(3)]
-    learner = OnlineLearner(net, MSELoss(), optimizer=Adam(1e-2), update_every=7, seed=4)
+    learner = OnlineLearner(net, MSELoss(), optimizer=Adam(1e-2), update_every=7, seed=4,
+                            train=train)
     history = learner.fit(samples, epochs, checkpoint=checkpoint, resume=resume, progress=False)
     return learner, history
 
 
-def test_resuming_from_a_checkpoint_gives_the_same_numbers(tmp_path):
+@pytest.mark.parametrize("train", [("w", "v", "b"), ("w", "v", "b", "d")])
+def test_resuming_from_a_checkpoint_gives_the_same_numbers(tmp_path, train):
     path = str(tmp_path / "ckpt.pkl")
-    full, full_history = _train(5, 4)
-    _train(5, 2, checkpoint=path)                          # interrupted after 2 epochs
-    resumed, resumed_history = _train(5, 4, checkpoint=path, resume=True)
+    full, full_history = _train(5, 4, train=train)
+    _train(5, 2, checkpoint=path, train=train)             # interrupted after 2 epochs
+    resumed, resumed_history = _train(5, 4, checkpoint=path, resume=True, train=train)
     for name, p in full.params.items():
         np.testing.assert_array_equal(resumed.params[name], p)
     np.testing.assert_array_equal(resumed_history["loss"], full_history["loss"])
