@@ -116,7 +116,7 @@ def main():
         print(f"{m['seconds']:>10} {m['peak_rss_mib']:>15.1f} {m['learner_state_mib']:>20.2f}")
     growth = memory[-1]["peak_rss_mib"] / memory[0]["peak_rss_mib"] - 1
     print(f"peak RSS growth from {lengths[0]} s to {lengths[-1]} s: {100 * growth:.1f}%\n")
-    steps = 100 if args.quick else 1000
+    steps = 100 if args.quick else 3000
     speed = [run_child("--child", "speed", "--sizes", *sizes, "--rule", rule, "--target", target,
                        "--steps", steps)
              for sizes, rule in (((700, 256, 20), "spatial"), ((100, 64, 10), "exact"))
