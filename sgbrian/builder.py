@@ -120,7 +120,7 @@ def _draw_delays(rng, shape, max_lag, random_delays, delay):
 def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None, spikes=None,
                 delay=0 * ms, max_delay=None, random_delays=False, homogeneous_delay=False,
                 p_connect=1.0, weight_scale=1.0, hidden="relu", output="linear",
-                bucket_weights="neuron", payload="integer", record=(), seed=0):
+                bucket_weights="neuron", payload="integer", schedule="exact", record=(), seed=0):
     """Build a feedforward SpikingGamma network ``sizes[0] -> ... -> sizes[-1]``.
 
     Input: ``signal`` (samples x sizes[0]) sampled every ``sample_dt`` (default dt),
@@ -131,6 +131,7 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
     per connection. All draws come from
     ``numpy.random.default_rng(seed)``: same seed, same network.
     ``payload``: 'integer' (default), 'binary' or 'analog' (``sgbrian.encoding``).
+    ``schedule``: 'exact' (default) or 'genn' (``sgbrian.network``).
     ``record``: any of 'spikes', 'signals', 'buckets'.
     """
     if len(sizes) < 2:
@@ -166,7 +167,8 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         last = l == len(sizes) - 1
         layer = neuron_layer(sizes[l], K, tau, theta, index=l,
                              output=output if last else hidden, bucket_weights=bucket_weights,
-                             payload=payload, max_delay=0 * ms if last else max_delays[l])
+                             payload=payload, max_delay=0 * ms if last else max_delays[l],
+                             schedule=schedule)
         shape = (sizes[l - 1], sizes[l])
         mask = rng.random(shape) < p_connect
         w = rng.normal(0.0, weight_scale / np.sqrt(max(1.0, p_connect * sizes[l - 1])), shape)

@@ -171,7 +171,7 @@ def layer_taus(layer):
 
 
 def is_relu(layer):
-    return layer.group.equations["y"].expr.code.startswith("clip")
+    return layer.output == "relu"
 
 
 def activation(layer, x):

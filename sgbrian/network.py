@@ -12,6 +12,10 @@ emitted (no hidden one-step lag per layer):
         order 10l + 3   the threshold ``q != 0`` emits this step's events
 
 A synaptic delay of d (a whole number of steps) delivers the event exactly d steps later.
+
+``schedule='genn'`` moves the encoder and threshold of a layer before its arrivals: the
+encoder then reads the taps before this step's events, one step of latency per layer, as
+in the network the GeNN export generates (``sgbrian.genn``); the default is 'exact'.
 Monitors made here record at ``when='end'``, i.e. the state at t after everything of that
 step; a Brian2 ``SpikeMonitor`` or ``StateMonitor`` made by hand should use
 ``when='end'`` too (their defaults would read one step early or label it one step late).
@@ -29,12 +33,15 @@ from .equations import neuron_equations, synapse_bucket_equations
 from .validation import (check_choice, check_finite, check_int, check_positive,
                          check_shape, check_time, delay_steps)
 
-ORDER_ARRIVALS, ORDER_SUMMED, ORDER_ENCODER, ORDER_THRESHOLD = 0, 1, 2, 3
+STAGES = {"exact": ("arrivals", "summed", "encoder", "threshold"),
+          "genn": ("encoder", "threshold", "arrivals", "summed")}
 
 
-def slot_order(layer_index, stage):
-    """Brian2 ``order`` of a stage (``ORDER_*``) of layer ``layer_index``."""
-    return 10 * layer_index + stage
+def slot_order(layer_index, stage, schedule="exact"):
+    """Brian2 ``order`` of ``stage`` ('arrivals', 'summed', 'encoder', 'threshold') of
+    layer ``layer_index`` under ``schedule`` ('exact' or 'genn')."""
+    check_choice("schedule", schedule, STAGES)
+    return 10 * layer_index + STAGES[schedule].index(stage)
 
 
 @dataclass
@@ -49,6 +56,9 @@ class Layer:
     namespace: dict = field(default_factory=dict)
     bucket_weights: str = "neuron"
     encoder: object = None          # the RunRegularly operation of the encoder
+    payload: str = "integer"        # 'integer', 'binary' or 'analog'
+    output: str = "relu"            # 'relu' or 'linear' (neuron layers)
+    schedule: str = "exact"         # order of work in a step: 'exact' or 'genn'
 
     @property
     def n(self):
@@ -60,18 +70,19 @@ def _lag_steps(max_delay):
     return int(delay_steps("max_delay", max_delay, defaultclock.dt))
 
 
-def _attach_encoder(group, index, max_lag, payload):
+def _attach_encoder(group, index, max_lag, payload, schedule="exact"):
     """Run the encoder and the threshold of ``group`` at its slot in the step."""
     encoder = group.run_regularly(encoder_code(max_lag, payload), when="synapses",
-                                  order=slot_order(index, ORDER_ENCODER),
+                                  order=slot_order(index, "encoder", schedule),
                                   name=group.name + "_encoder")
     group.thresholder["spike"].when = "synapses"
-    group.thresholder["spike"].order = slot_order(index, ORDER_THRESHOLD)
+    group.thresholder["spike"].order = slot_order(index, "threshold", schedule)
     return encoder
 
 
 def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
-                 bucket_weights="neuron", payload="integer", max_delay=0 * ms, name=None):
+                 bucket_weights="neuron", payload="integer", max_delay=0 * ms, schedule="exact",
+                 name=None):
     """A layer of ``n`` SpikingGamma neurons (a Brian2 ``NeuronGroup`` inside a Layer).
 
     ``K`` buckets with time constant ``tau`` (one time or K times), sigma-delta
@@ -93,8 +104,9 @@ def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
     group.b = check_shape("bias", check_finite("bias", bias), (n,))
     if bucket_weights == "neuron":
         set_bucket_weights(group, K, v)
-    encoder = _attach_encoder(group, index, max_lag, payload)
-    return Layer(group, "neuron", index, max_lag, K, tau, namespace, bucket_weights, encoder)
+    encoder = _attach_encoder(group, index, max_lag, payload, schedule)
+    return Layer(group, "neuron", index, max_lag, K, tau, namespace, bucket_weights, encoder,
+                 payload, output, schedule)
 
 
 def set_bucket_weights(target, K, v):
@@ -112,7 +124,7 @@ def analog_layer(signal, sample_dt, theta, payload="integer", max_delay=0 * ms, 
     max_lag = _lag_steps(max_delay)
     group = analog_input(signal, sample_dt, theta, max_lag, name)
     encoder = _attach_encoder(group, 0, max_lag, payload)
-    return Layer(group, "analog", 0, max_lag, encoder=encoder)
+    return Layer(group, "analog", 0, max_lag, encoder=encoder, payload=payload)
 
 
 def spike_layer(n, indices, times, name=None):
@@ -172,11 +184,12 @@ def connect(source, target, w, delay=0 * ms, connectivity=None, homogeneous_dela
     syn.w = weights[pre, post]
     if not homogeneous_delay:
         syn.delay = steps[pre, post] * defaultclock.dt
-    syn.pre.order = slot_order(target.index, ORDER_ARRIVALS)
+    syn.pre.order = slot_order(target.index, "arrivals", target.schedule)
     if target.bucket_weights == "synapse":
         set_bucket_weights(syn, target.K, v)
         updater = syn.summed_updaters["I_syn_post"]
-        updater.when, updater.order = "synapses", slot_order(target.index, ORDER_SUMMED)
+        updater.when = "synapses"
+        updater.order = slot_order(target.index, "summed", target.schedule)
     return syn
 
 

@@ -146,7 +146,8 @@ class GammaCascadePropagator(StateUpdateMethod):
     code). Equal time constants use MODEL.md's closed form (K scalar statements per
     step); distinct ones the Bateman solution (O(K^3) scalar terms per step, computed
     once per step, not per neuron). Buckets are updated from K down to 1 so that each
-    update reads the old values of the buckets below it.
+    update reads the old values of the buckets below it. ``method_options={'then': code}``
+    appends ``code`` after the cascade (used by the GeNN export for the encoder).
     """
 
     def can_integrate(self, equations, variables, method_options=None):
@@ -162,7 +163,8 @@ class GammaCascadePropagator(StateUpdateMethod):
             tmp = f"_g{n}_"
             same = len({tau for _, tau in chain}) == 1
             lines += (_equal_tau_code if same else _distinct_tau_code)(tap, chain, tmp)
-        return "\n".join(lines)
+        then = (method_options or {}).get("then")
+        return "\n".join(lines + ([then] if then else []))
 
 
 StateUpdateMethod.register("gamma_cascade", GammaCascadePropagator())
