@@ -47,11 +47,12 @@ EXPERIMENTS = {
 
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
-               record_outputs=False, task_kwargs=None):
+               record_outputs=False, task_kwargs=None, task=None):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
-    constant stays fixed when it changes. Keys: task, net, learner, history, test (the
+    constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
+    (default: generated). Keys: task, net, learner, history, test (the
     ``evaluate`` summary), before (the first test sample before training, with
     ``record_outputs``), met (the stated level reached), seconds.
     """
@@ -59,7 +60,10 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
     ex = EXPERIMENTS[name]
     prefs.codegen.target = target
     defaultclock.dt = dt or ex.dt
-    task = ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
+    if task is None:
+        task = ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
+    elif abs(float(task.dt / defaultclock.dt) - 1) > 1e-9:
+        raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
     net = ex.make_network(task, seed=seed)
     epochs = epochs or ex.epochs
     learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(ex.lr),

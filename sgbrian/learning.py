@@ -291,6 +291,7 @@ class OnlineLearner:
             self._senders.append(layer.group.variables[name].get_value())
         self._spikespaces = [layer.group.variables["_spikespace"].get_value()
                              for layer in self.net.layers[1:]]
+        self._payloads = [layer.group.variables["q"].get_value() for layer in self.net.layers[1:]]
 
     # -- forward-mode traces of the exact rule -------------------------------------
     def _make_exact_traces(self):
@@ -332,8 +333,11 @@ class OnlineLearner:
         sample_index = plan["slot"][step]
         n = step - plan["starts"][sample_index]
         sample = plan["samples"][sample_index]
-        for spikespace, counter in zip(self._spikespaces, plan["events"]):
-            counter[0] += spikespace[-1]
+        for spikespace, q, counter in zip(self._spikespaces, self._payloads, plan["events"]):
+            count = spikespace[-1]
+            if count:
+                counter[0] += count
+                counter[1] += np.abs(q[spikespace[:count]]).sum()
         if n < sample.n_steps:
             self._learn_step(sample, n, plan)
         if n == plan["lengths"][sample_index] - 1:
@@ -470,7 +474,7 @@ class OnlineLearner:
         self._plan = dict(step=0, samples=samples, starts=starts, lengths=lengths,
                           slot=np.repeat(np.arange(len(samples)), lengths), train=train,
                           metrics=metrics, steps_since_update=0, lr_scale=lr_scale, apply=apply,
-                          events=[[0] for _ in self.net.layers[1:]], done=0,
+                          events=[[0, 0.0] for _ in self.net.layers[1:]], done=0,
                           progress=progress, progress_every=max(1, len(samples) // 10))
         try:
             self.net.network.run(total * self.dt)
@@ -486,6 +490,7 @@ class OnlineLearner:
         neurons = sum(layer.n for layer in self.net.layers[1:])
         seconds = float(sum(s.n_steps for s in samples) * self.dt / second)
         metrics.events_per_neuron_per_s = sum(c[0] for c in plan["events"]) / neurons / seconds
+        metrics.quanta_per_neuron_per_s = sum(c[1] for c in plan["events"]) / neurons / seconds
         return metrics
 
     def gradients(self, samples):

@@ -143,3 +143,31 @@ def timing_network(task, hidden=64, K=8, tau=5 * ms, seed=0):
     """channels -> hidden (relu) -> classes, buckets spanning the pattern duration."""
     return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
                        spikes=task.train[0].input, weight_scale=2.0, seed=seed)
+
+
+def regrid(task, dt):
+    """The same task on a coarser grid ``dt`` (a whole multiple of ``task.dt``).
+
+    Analog inputs, targets and weights are sampled at every ``dt`` (t = n dt); spike
+    times are binned (step = floor(t / dt)) and spikes of one channel that fall into one
+    step are merged: that loss of timing is what a coarse dt costs.
+    """
+    factor = float(dt / task.dt)
+    if factor < 1 - 1e-9 or abs(factor - round(factor)) > 1e-6:
+        raise ValueError(f"dt must be a whole multiple of the task's dt ({task.dt}), got {dt}")
+    factor = int(round(factor))
+
+    def convert(s):
+        n = s.n_steps // factor
+        weight = None if s.weight is None else s.weight[:n * factor:factor]
+        target = s.target if isinstance(s.target, (int, np.integer)) else s.target[:n * factor:factor]
+        if isinstance(s.input, tuple):
+            indices = np.asarray(s.input[0], int)
+            steps = np.floor(np.asarray(s.input[1] / dt) + 1e-9).astype(int)
+            keep = steps < n
+            pairs = np.unique(np.stack([indices[keep], steps[keep]]), axis=1)
+            return Sample((pairs[0], pairs[1] * dt), target, n, weight)
+        return Sample(s.input[:n * factor:factor], target, n, weight)
+
+    return TaskData(task.name, [convert(s) for s in task.train], [convert(s) for s in task.test],
+                    dt, task.n_inputs, task.n_outputs, task.loss, task.description)

@@ -31,7 +31,7 @@ class Metrics:
         self.total_loss = 0.0
         self.sq_error = self.sum_t = self.sum_t2 = self.count = 0.0
         self.correct = 0
-        self.events_per_neuron_per_s = float("nan")
+        self.events_per_neuron_per_s = self.quanta_per_neuron_per_s = float("nan")
         self._new_sample()
 
     def _new_sample(self):
@@ -67,7 +67,8 @@ class Metrics:
     def summary(self):
         out = {"loss": float(np.mean(self.sample_losses)), "loss_sum": self.total_loss,
                "samples": len(self.sample_losses),
-               "events_per_neuron_per_s": self.events_per_neuron_per_s}
+               "events_per_neuron_per_s": self.events_per_neuron_per_s,
+               "quanta_per_neuron_per_s": self.quanta_per_neuron_per_s}
         if self.kind == "mse":
             variance = self.sum_t2 - self.sum_t ** 2 / max(1.0, self.count)
             out["nrmse"] = float(np.sqrt(self.sq_error / variance)) if variance > 0 else float("nan")
