@@ -6,7 +6,7 @@ COMPAT_VENV ?= .venv-compat
 PY := $(VENV)/bin/python
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-compat bench figures clean
+.PHONY: demo test test-compat bench figures figures-quick analyses clean
 
 $(VENV)/.installed: setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,16 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) figures/out/*
+
+# Every publication figure: the analyses first (full mode, about 40 minutes on 2 cores),
+# then the figure scripts. figures-quick: small settings (as CI tests them).
+analyses: $(VENV)/.installed
+	$(PY) analyses/temporal_precision.py --target cython
+	$(PY) analyses/genn_codegen.py
+	$(PY) analyses/explore_model.py
+
+figures: analyses
+	$(PY) figures/make_all.py
+
+figures-quick: $(VENV)/.installed
+	$(PY) figures/make_all.py --quick

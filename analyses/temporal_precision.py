@@ -3,8 +3,8 @@
 Writes analyses/out/temporal_precision.csv (one row per task and dt: deviation of a fixed
 trained network from its finest-dt output, events and quanta per neuron per second, test
 score when trained at that dt, wall time per simulated second), verdict.json (is the
-score insensitive to dt: within 2 percentage points or 10% NRMSE?), and the figure
-figures/out/fig5_temporal_precision.png|pdf.
+score insensitive to dt: within 2 percentage points or 10% NRMSE?). The figure is drawn
+by figures/fig5_temporal_precision.py from the CSV.
 
     python analyses/temporal_precision.py [--quick] [--tasks delay itd timing]
 """
@@ -12,13 +12,11 @@ import argparse
 import csv
 import json
 import os
-import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "figures"))
+from sgbrian.precision import DTS, sweep, verdict
 
-from sgbrian.precision import DTS, sweep, verdict  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="small tasks, three dts (CI)")
@@ -52,6 +50,3 @@ for r in rows:
           f"{r['wall_s_per_sim_s']:>9.2f}")
 for name, (ok, spread, text) in verdicts.items():
     print(f"{name}: {'insensitive to dt' if ok else 'NOT insensitive to dt'} - {text}")
-
-import fig5_temporal_precision  # noqa: E402  (draws the figure from the CSV just written)
-fig5_temporal_precision.main(os.path.join(args.out, "temporal_precision.csv"))

@@ -1,23 +1,24 @@
-"""Figure 5: the temporal-precision sweep, drawn from analyses/out/temporal_precision.csv.
+"""Figure 5: the temporal-precision sweep, drawn from analyses/out/temporal_precision.csv
+(written by analyses/temporal_precision.py; quick mode runs a small sweep first).
 
 (a) output deviation from the finest dt, (b) events per neuron per second, (c) test score
-when trained at each dt, (d) wall time per simulated second. Run
-analyses/temporal_precision.py first (it calls this script at its end).
+when trained at each dt, (d) wall time per simulated second.
 """
 import csv
 import os
+import subprocess
 import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sgbrian.plotting import PALETTE, save, use_style
+from style import arguments
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_CSV = os.path.join(HERE, "..", "analyses", "out", "temporal_precision.csv")
 
 
-def main(path=DEFAULT_CSV, out=os.path.join(HERE, "out")):
+def draw(path, out):
     with open(path) as f:
         rows = list(csv.DictReader(f))
     use_style()
@@ -33,11 +34,20 @@ def main(path=DEFAULT_CSV, out=os.path.join(HERE, "out")):
             values = np.array([float(r[key]) for r in task_rows])
             ax.plot(dts, values, "o-", color=PALETTE[c], label=f"{name} ({task_rows[0]['metric']})")
             ax.set(xscale="log", xlabel="dt (ms)", ylabel=label, title=title)
-    axes[0].set_yscale("symlog", linthresh=1e-6)
+    axes[0].set_yscale("symlog", linthresh=1e-4)
     axes[2].legend()
     fig.tight_layout()
     return save(fig, os.path.join(out, "fig5_temporal_precision"))
 
 
+def main(args):
+    folder = os.path.join(HERE, "..", "analyses", "out")
+    if args.quick:
+        folder = os.path.join(args.out, "precision_quick")
+        subprocess.run([sys.executable, os.path.join(HERE, "..", "analyses", "temporal_precision.py"),
+                        "--quick", "--out", folder], check=True, capture_output=True)
+    return draw(os.path.join(folder, "temporal_precision.csv"), args.out)
+
+
 if __name__ == "__main__":
-    print(*main(*sys.argv[1:2]))
+    print(*main(arguments(__doc__)))

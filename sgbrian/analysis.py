@@ -98,3 +98,89 @@ def spike_count_baseline(task):
     test = np.array([counts(s) for s in task.test], dtype=float)
     predictions = np.argmin(((test[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
     return float(np.mean(predictions == np.array([s.target for s in task.test])))
+
+
+def neuron_response(K, tau, v, duration, dt, kind="impulse"):
+    """Response ``sum_k v_k U_k(t)`` of one neuron to an impulse into bucket 1 or a unit
+    step on the tap (buckets from :func:`bucket_kernels`; ``v`` has K+1 entries, ``v_0``
+    weighs the tap). Returns ``(t, response)``."""
+    v = np.asarray(v, dtype=float)
+    if v.shape != (K + 1,):
+        raise ValueError(f"v must have shape ({K + 1},), got {v.shape}")
+    t, U = bucket_kernels(K, tau, duration, dt, kind)
+    tap = np.ones_like(t) if kind == "step" else np.zeros_like(t)
+    return t, v[0] * tap + v[1:] @ U
+
+
+def encoding_tradeoff(signal, thetas, payload="integer", dt=None):
+    """Reconstruction error and traffic of sigma-delta coding as theta varies.
+
+    For each theta: max and RMS of |y - r| (in units of theta and absolute), events and
+    quanta per channel per second (if ``dt`` is given, else per sample). Returns a list of
+    dicts, one per theta.
+    """
+    from .encoding import sigma_delta
+    signal = np.atleast_2d(np.asarray(signal, dtype=float).T).T
+    seconds = signal.shape[0] * float(dt / second) if dt is not None else signal.shape[0]
+    rows = []
+    for theta in thetas:
+        q, r = sigma_delta(signal, theta, payload)
+        err = np.abs(signal - r)
+        rows.append({"theta": float(theta), "max_error": float(err.max()),
+                     "rms_error": float(np.sqrt(np.mean(err ** 2))),
+                     "max_error_over_theta": float(err.max() / theta),
+                     "events_per_channel": float(np.count_nonzero(q)) / signal.shape[1] / seconds,
+                     "quanta_per_channel": float(np.abs(q).sum()) / signal.shape[1] / seconds})
+    return rows
+
+
+def unrolled_readout_gradients(learner, sample):
+    """The readout's gradients (w into the readout, v and b of the readout) computed the
+    unrolled, BPTT way: record the whole trajectory (the readout's buckets and the
+    senders' signals at every step), then sum over time. Memory grows with the sequence
+    length; the online learner's does not. Returns a dict like ``learner.gradients``.
+    """
+    from brian2 import SpikeMonitor, StateMonitor
+    from .learning import DelayedCascades
+    net, conn = learner.net, learner.connections[-1]
+    readout, sender = net.layers[-1], net.layers[-2]
+    L = len(net.layers) - 1
+    buckets = StateMonitor(readout.group, [f"U_{k}" for k in range(readout.K + 1)], record=True,
+                           when="end", name="unrolled_buckets")
+    if sender.kind == "spikes":
+        signal_monitor = SpikeMonitor(sender.group, when="end", name="unrolled_sender")
+    else:
+        signal_monitor = StateMonitor(sender.group, "r", record=True, when="end",
+                                      name="unrolled_sender")
+    net.network.add(buckets, signal_monitor)
+    try:
+        learner.evaluate([sample])
+    finally:
+        net.network.remove(buckets, signal_monitor)
+    T = sample.n_steps
+    U = np.stack([getattr(buckets, f"U_{k}")[:, :T] for k in range(readout.K + 1)], axis=-1)
+    U = U.transpose(1, 0, 2)                                        # (T, n_out, K+1)
+    if sender.kind == "spikes":
+        signal = np.zeros((T, sender.n))
+        steps = np.rint(np.asarray(signal_monitor.t / learner.dt)).astype(int)
+        inside = steps < T
+        signal[steps[inside], np.asarray(signal_monitor.i[:])[inside]] = 1.0
+    else:
+        signal = np.asarray(signal_monitor.r[:, :T]).T
+    v, b = learner.params[f"v{L}"], learner.params[f"b{L}"]
+    x = b + np.einsum("tnk,nk->tn", U, v)
+    from .learning import activation, activation_slope
+    delta = np.zeros_like(x)
+    for n in range(T):
+        _, dy = learner.loss.step(activation(readout, x[n]), sample, n)
+        if dy is not None:
+            delta[n] = dy * activation_slope(readout, x[n])
+    cascades = DelayedCascades(sender.n, conn.delays, conn.P, impulse=sender.kind == "spikes")
+    history = np.empty((T, *cascades.u.shape))                     # the stored trajectory
+    for n in range(T):
+        cascades.step(signal[n])
+        history[n] = cascades.u
+    u_syn = history[:, conn.delay_index, conn.pre]                  # (T, S, K+1)
+    grads = {f"v{L}": np.einsum("tn,tnk->nk", delta, U), f"b{L}": delta.sum(axis=0),
+             f"w{L - 1}": np.einsum("ts,tsk,sk->s", delta[:, conn.post], u_syn, v[conn.post])}
+    return grads
