@@ -6,16 +6,12 @@ when trained at each dt, (d) wall time per simulated second.
 """
 import csv
 import os
-import subprocess
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sgbrian.plotting import PALETTE, save, use_style
-from style import arguments
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from style import analysis_folder, arguments
 
 
 def draw(path, out):
@@ -41,11 +37,7 @@ def draw(path, out):
 
 
 def main(args):
-    folder = os.path.join(HERE, "..", "analyses", "out")
-    if args.quick:
-        folder = os.path.join(args.out, "precision_quick")
-        subprocess.run([sys.executable, os.path.join(HERE, "..", "analyses", "temporal_precision.py"),
-                        "--quick", "--out", folder], check=True, capture_output=True)
+    folder = analysis_folder(args, "temporal_precision.py", "precision_quick")
     return draw(os.path.join(folder, "temporal_precision.csv"), args.out)
 
 

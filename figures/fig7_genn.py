@@ -2,24 +2,16 @@
 analyses/genn_codegen.py; quick mode writes its own small report first)."""
 import json
 import os
-import subprocess
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sgbrian.plotting import PALETTE, save, use_style
-from style import arguments
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from style import analysis_folder, arguments
 
 
 def main(args):
-    report_dir = os.path.join(HERE, "..", "analyses", "out")
-    if args.quick:
-        report_dir = os.path.join(args.out, "genn_quick")
-        subprocess.run([sys.executable, os.path.join(HERE, "..", "analyses", "genn_codegen.py"),
-                        "--quick", "--out", report_dir], check=True, capture_output=True)
+    report_dir = analysis_folder(args, "genn_codegen.py", "genn_quick")
     with open(os.path.join(report_dir, "genn_report.json")) as f:
         report = json.load(f)
     use_style()

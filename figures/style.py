@@ -1,8 +1,12 @@
 """Shared helpers of the figure scripts: output folder and the quick flag."""
 import argparse
 import os
+import subprocess
+import sys
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "out")
+ANALYSES = os.path.join(HERE, "..", "analyses")
 
 
 def arguments(doc):
@@ -11,3 +15,14 @@ def arguments(doc):
     parser.add_argument("--quick", action="store_true", help="small settings (CI)")
     parser.add_argument("--out", default=OUT)
     return parser.parse_args()
+
+
+def analysis_folder(args, script, name):
+    """Where an analysis wrote its results: analyses/out, or in quick mode a small run of
+    ``analyses/<script> --quick`` into ``<out>/<name>``."""
+    if not args.quick:
+        return os.path.join(ANALYSES, "out")
+    folder = os.path.join(args.out, name)
+    subprocess.run([sys.executable, os.path.join(ANALYSES, script), "--quick", "--out", folder],
+                   check=True, capture_output=True)
+    return folder

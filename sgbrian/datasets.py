@@ -26,27 +26,24 @@ class Sample:
             if len(indices) != len(times):
                 raise ValueError("input indices and times must have the same length")
         else:
-            self.input = np.asarray(self.input, dtype=float)
-            if self.input.ndim == 1:
-                self.input = self.input[:, None]
-            if self.input.shape[0] != self.n_steps:
-                raise ValueError(f"input must have n_steps = {self.n_steps} rows, "
-                                 f"got {self.input.shape[0]}")
-            if not np.all(np.isfinite(self.input)):
-                raise ValueError("input must be finite (no NaN or inf)")
+            self.input = self._rows("input", self.input)
         if not isinstance(self.target, (int, np.integer)):
-            self.target = np.asarray(self.target, dtype=float)
-            if self.target.ndim == 1:
-                self.target = self.target[:, None]
-            if self.target.shape[0] != self.n_steps:
-                raise ValueError(f"target must have n_steps = {self.n_steps} rows, "
-                                 f"got {self.target.shape[0]}")
-            if not np.all(np.isfinite(self.target)):
-                raise ValueError("target must be finite (no NaN or inf)")
+            self.target = self._rows("target", self.target)
         if self.weight is not None:
             self.weight = np.asarray(self.weight, dtype=float)
             if self.weight.shape != (self.n_steps,):
                 raise ValueError(f"weight must have shape ({self.n_steps},)")
+
+    def _rows(self, name, values):
+        """``values`` as a finite (n_steps, channels) float array."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.shape[0] != self.n_steps:
+            raise ValueError(f"{name} must have n_steps = {self.n_steps} rows, got {values.shape[0]}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+        return values
 
 
 @dataclass
