@@ -34,7 +34,7 @@ axes[0].set(xlabel="true ITD (ms)", ylabel="mean readout", title="Tuning curves 
 axes[0].legend(fontsize=6, ncol=2, title="preferred ITD", title_fontsize=7)
 axes[1].imshow(confusion / confusion.sum(1, keepdims=True), cmap="Greys", vmin=0, vmax=1)
 axes[1].set(xticks=range(task.n_outputs), yticks=range(task.n_outputs),
-            xticklabels=[f"{x:+.1f}" for x in itds], yticklabels=[f"{x:+.1f}" for x in itds],
+            xticklabels=[f"{x:+.2f}" for x in itds], yticklabels=[f"{x:+.2f}" for x in itds],
             xlabel="predicted ITD (ms)", ylabel="true ITD (ms)",
             title=f"Confusion (test accuracy {test['accuracy']:.3f})")
 axes[1].tick_params(axis="x", rotation=90)
