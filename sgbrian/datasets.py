@@ -12,15 +12,21 @@ class Sample:
 
     ``input``: array (n_steps, channels) of analog values, one per dt, or a tuple
     ``(indices, times)`` of spike trains with times in [0, n_steps*dt).
-    ``target``: array (n_steps, n_out) for MSE, or an int class label for cross-entropy.
-    ``weight``: optional per-step loss weight (n_steps,).
+    ``target``: array (n_steps, n_out) for MSE, a function of time (called with the step
+    times ``n * dt`` as a Brian2 quantity; give ``dt``), or an int class label for
+    cross-entropy. ``weight``: optional per-step loss weight (n_steps,).
     """
     input: object
     target: object
     n_steps: int
     weight: Optional[np.ndarray] = None
+    dt: object = None
 
     def __post_init__(self):
+        if callable(self.target):
+            if self.dt is None:
+                raise ValueError("dt must be given when target is a function of t")
+            self.target = np.asarray(self.target(np.arange(self.n_steps) * self.dt), dtype=float)
         if isinstance(self.input, tuple):
             indices, times = self.input
             if len(indices) != len(times):

@@ -262,3 +262,15 @@ def test_continuous_delays_learn_the_teacher_delay():
     student.fit(samples, 30, progress=False)
     assert abs(student.params["d0"][0] - 1.0) < 0.1, student.params["d0"]
     assert student.evaluate(samples)["loss"] < 0.01 * before
+
+
+def test_targets_may_be_functions_of_time_and_clipping_bounds_the_norm():
+    from brian2 import Hz, second
+    from sgbrian.optim import clip_by_global_norm
+    s = Sample(np.zeros((50, 1)), lambda t: np.sin(2 * np.pi * 20 * Hz * t), 50, dt=0.1 * ms)
+    np.testing.assert_allclose(s.target[:, 0], np.sin(2 * np.pi * 20 * np.arange(50) * 1e-4))
+    with pytest.raises(ValueError, match="dt must be given"):
+        Sample(np.zeros((5, 1)), lambda t: t / second, 5)
+    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
+    assert clip_by_global_norm(grads, 1.0) == pytest.approx(5.0)
+    assert np.sqrt(sum((g ** 2).sum() for g in grads.values())) == pytest.approx(1.0)
