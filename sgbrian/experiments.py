@@ -47,12 +47,12 @@ EXPERIMENTS = {
 
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
-               record_outputs=False, task_kwargs=None, task=None):
+               record_outputs=False, task_kwargs=None, task=None, update_every=None):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
     constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
-    (default: generated). Keys: task, net, learner, history, test (the
+    (default: generated). ``update_every``: override the experiment's update interval. Keys: task, net, learner, history, test (the
     ``evaluate`` summary), before (the first test sample before training, with
     ``record_outputs``), met (the stated level reached), seconds.
     """
@@ -67,7 +67,7 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
     net = ex.make_network(task, seed=seed)
     epochs = epochs or ex.epochs
     learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(ex.lr),
-                            update_every=ex.update_every, seed=seed,
+                            update_every=update_every or ex.update_every, seed=seed,
                             lr_schedule=schedule("cosine", epochs=epochs, floor=0.1))
     before = learner.evaluate(task.test[:1], record_outputs=True) if record_outputs else None
     start = time.perf_counter()
