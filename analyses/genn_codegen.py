@@ -66,7 +66,7 @@ def export_models(quick, out):
 
 def target_child(target, directory):
     """Build and run the timing network under one target; print JSON."""
-    from brian2 import defaultclock, device, ms, prefs
+    from brian2 import defaultclock, device, ms
     import sgbrian
     from sgbrian.targets import use_target
     use_target(target, directory=directory)

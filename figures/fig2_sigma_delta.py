@@ -3,7 +3,7 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-from brian2 import Hz, ms, second
+from brian2 import Hz, ms
 
 from sgbrian.encoding import sigma_delta
 from sgbrian.plotting import PALETTE, save, use_style

@@ -9,7 +9,7 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-from brian2 import ms, second
+from brian2 import ms
 
 from sgbrian.analysis import delay_kernel
 from sgbrian.experiments import train_task

@@ -9,7 +9,6 @@ Writes figures/out/model_timing.png and .pdf.
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 from brian2 import ms
 
 from sgbrian.analysis import spike_count_baseline

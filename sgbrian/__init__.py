@@ -6,3 +6,7 @@ from .network import Layer, analog_layer, connect, monitors_for, neuron_layer, s
 from .propagator import GammaCascadePropagator, cascade_propagator
 
 __version__ = "0.1.0"
+
+__all__ = ["SGNetwork", "feedforward", "sigma_delta", "cascade_equations", "neuron_equations",
+           "Layer", "analog_layer", "connect", "monitors_for", "neuron_layer", "spike_layer",
+           "GammaCascadePropagator", "cascade_propagator"]

@@ -1,6 +1,6 @@
 """A small builder for layered feedforward SpikingGamma networks."""
 import numpy as np
-from brian2 import Network, NetworkOperation, TimedArray, defaultclock, ms, second
+from brian2 import Network, NetworkOperation, TimedArray, defaultclock, ms
 
 from .encoding import check_spike_trains
 from .targets import is_standalone

@@ -93,7 +93,6 @@ def load_shd(path, dt, duration, channels=700, max_samples=None):
     merged into one (the payload of a raw spike is 1). Needs ``h5py``.
     """
     import h5py
-    from brian2 import defaultclock
     from .validation import check_int, check_time
     check_time("dt", dt)
     check_time("duration", duration)

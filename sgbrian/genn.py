@@ -116,8 +116,7 @@ def emitter_factor(copy):
 
 def build_genn_network(spec):
     """Create the GeNN-compatible Brian2 objects for ``spec`` (after ``set_device('genn')``)."""
-    from brian2 import (NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, Synapses, defaultclock,
-                        ms)
+    from brian2 import (NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, Synapses, defaultclock)
     from .encoding import encoder_code
     from .equations import neuron_equations
     defaultclock.dt = spec["dt"] * second

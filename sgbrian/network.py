@@ -23,8 +23,8 @@ step; a Brian2 ``SpikeMonitor`` or ``StateMonitor`` made by hand should use
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
-                    defaultclock, ms, second)
+from brian2 import (NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
+                    defaultclock, ms)
 
 from . import propagator  # noqa: F401  (registers the 'gamma_cascade' state updater)
 from .encoding import (analog_input, encoder_code, encoder_equations, payload_expression,

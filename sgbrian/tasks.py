@@ -15,7 +15,7 @@ from brian2 import Hz, defaultclock, ms, second
 from .builder import feedforward
 from .datasets import Sample, TaskData
 from .signals import band_limited_noise
-from .validation import check_int, check_positive, check_time
+from .validation import check_int, check_time
 
 
 def _steps(duration, dt):

@@ -7,7 +7,6 @@ import pytest
 from brian2 import Network, defaultclock, ms
 
 import sgbrian
-from sgbrian import tasks
 from sgbrian.genn import (GeNNExportError, build_genn_network, emitter_factor, export_genn,
                           network_spec)
 from sgbrian.learning import OnlineLearner

@@ -1,6 +1,5 @@
 """The online-learning plugin: exact gradients, rules, reliability."""
 import io
-import os
 import subprocess
 import sys
 

@@ -105,7 +105,6 @@ def test_grid_aligned_events_give_identical_buckets_for_every_dt(taus):
 
 def test_state_updater_refuses_nonlinear_equations():
     from brian2 import NeuronGroup
-    from brian2.stateupdaters.base import UnsupportedEquationsException
     G = NeuronGroup(1, "dv/dt = -v**2/(10*ms) : 1", method="gamma_cascade")
     with pytest.raises(Exception, match="linear|integrate|gamma_cascade"):
         Network(G).run(1 * ms)
