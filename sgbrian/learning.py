@@ -237,7 +237,6 @@ class OnlineLearner:
             if self.delay_trained[l]:
                 conn.max_steps = int(max(conn.source.max_lag, conn.delays.max(initial=0)))
                 conn.set_delays(conn.delays[conn.delay_index], all_lags=conn.max_steps)
-                self.weight_grads[l] = WeightGradient(conn)
                 self.delay_grads[l] = WeightGradient(conn, derivative=True)
                 self.delay_grads[l].weights = self.params[f"w{l}"]
         if rule == "exact":
@@ -267,7 +266,6 @@ class OnlineLearner:
                 steps = np.rint(self.params[f"d{l}"] * float(ms / self.dt)).astype(int)
                 self.net.synapses[l].pre.variables["delay"].get_value()[:] = steps * float(self.dt / second)
                 conn.set_delays(steps, all_lags=conn.max_steps)
-                self._dense[l] = conn.dense(self.params[f"w{l}"])
         if self.rule == "exact" and any(self.delay_trained):
             self._make_exact_traces()          # the readout's delay set may have changed
 
@@ -459,8 +457,8 @@ class OnlineLearner:
             self.net.set_input(spikes=inputs, start=start)
         else:
             self.net.set_input(signal=inputs, start=start)
-        self.write_params()
         self._apply_delays()
+        self.write_params()                   # also rebuilds the dense weights per delay
         self._bind_views()
         self._state_arrays = self.net.state_arrays()
         for array in self._state_arrays:      # start at rest, whatever ran before
