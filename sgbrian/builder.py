@@ -1,8 +1,8 @@
 """A small builder for layered feedforward SpikingGamma networks."""
 import numpy as np
-from brian2 import Network, NetworkOperation, TimedArray, defaultclock, ms
+from brian2 import Network, NetworkOperation, defaultclock, ms
 
-from .encoding import check_spike_trains
+from .encoding import check_signal, check_spike_trains, set_stimulus
 from .targets import is_standalone
 
 from .network import analog_layer, connect, monitors_for, neuron_layer, spike_layer
@@ -72,16 +72,7 @@ class SGNetwork:
         if layer.kind == "analog":
             if signal is None:
                 raise ValueError("signal must be given: the input layer is analog")
-            values = np.asarray(signal, dtype=float)
-            values = values[:, None] if values.ndim == 1 else values
-            if values.ndim != 2 or values.shape[1] != layer.n:
-                raise ValueError(f"signal must have shape (samples, {layer.n}), got {values.shape}")
-            if not np.all(np.isfinite(values)):
-                raise ValueError("signal must be finite (no NaN or inf)")
-            # A fixed name keeps the generated code (and Cython's cache) the same across inputs.
-            layer.group.namespace["stimulus"] = TimedArray(values, dt=defaultclock.dt,
-                                                           name=f"{layer.group.name}_stimulus")
-            layer.group.t_offset = start
+            set_stimulus(layer.group, check_signal(signal, layer.n), defaultclock.dt, start)
         else:
             if spikes is None:
                 raise ValueError("spikes=(indices, times) must be given: the input layer is spikes")

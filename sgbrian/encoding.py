@@ -101,21 +101,37 @@ def analog_input(signal, sample_dt, theta, max_lag=0, name=None):
     variable ``t_offset``, 0 ms by default, lets a new input start at the current time).
     Each channel is encoded with threshold ``theta`` (scalar or one per channel).
     """
-    values = check_finite("signal", signal)
-    if values.ndim == 1:
-        values = values[:, None]
-    if values.ndim != 2 or values.shape[0] == 0:
-        raise ValueError(f"signal must have shape (samples, channels), got {values.shape}")
+    values = check_signal(signal)
     check_time("sample_dt", sample_dt)
     n = values.shape[1]
     theta = check_positive("theta", theta)
-    stimulus = TimedArray(values, dt=sample_dt)
     eqs = Equations("y = stimulus(t - t_offset, i) : 1\nt_offset : second (shared)")
     eqs += encoder_equations(max_lag)
-    group = NeuronGroup(n, eqs, threshold="q != 0", reset="", namespace={"stimulus": stimulus},
-                        name=name or "analog_input*")
+    group = NeuronGroup(n, eqs, threshold="q != 0", reset="", name=name or "analog_input*")
+    set_stimulus(group, values, sample_dt)
     group.theta = np.broadcast_to(theta, (n,)) if theta.ndim else float(theta)
     return group
+
+
+def check_signal(signal, channels=None):
+    """``signal`` as a finite (samples, channels) float array (1-D: one channel)."""
+    values = check_finite("signal", signal)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.shape[0] == 0 or (channels and values.shape[1] != channels):
+        expected = f"(samples, {channels})" if channels else "(samples, channels)"
+        raise ValueError(f"signal must have shape {expected}, got {values.shape}")
+    return values
+
+
+def set_stimulus(group, values, sample_dt, start=0 * second):
+    """Make ``values`` the input of an analog group, beginning at time ``start``.
+
+    The ``TimedArray`` keeps one name per group, so the generated code (and Cython's
+    cache) stays the same when the input changes.
+    """
+    group.namespace["stimulus"] = TimedArray(values, dt=sample_dt, name=f"{group.name}_stimulus")
+    group.t_offset = start
 
 
 def check_spike_trains(n, indices, times):
