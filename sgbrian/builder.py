@@ -5,7 +5,8 @@ from brian2 import Network, NetworkOperation, defaultclock, ms
 from .encoding import check_signal, check_spike_trains, set_stimulus
 from .targets import is_standalone
 
-from .network import analog_layer, connect, monitors_for, neuron_layer, spike_layer
+from .network import (analog_layer, connect, monitors_for, neuron_layer, place_arrivals,
+                      place_encoder, spike_layer)
 from .validation import check_choice, check_int, check_time, delay_steps
 
 RECORDABLE = ("spikes", "signals", "buckets")
@@ -78,6 +79,17 @@ class SGNetwork:
                 raise ValueError("spikes=(indices, times) must be given: the input layer is spikes")
             indices, times = check_spike_trains(layer.n, *spikes)
             layer.group.set_spikes(indices, times + start)
+
+    def set_schedule(self, schedule):
+        """Change the order of work inside a step between runs: 'exact' or 'genn'
+        (``sgbrian.network``); the same objects, only their slots move."""
+        for layer in self.layers:
+            if layer.kind == "spikes":
+                continue
+            layer.schedule = schedule
+            place_encoder(layer.group, layer.index, schedule)
+        for syn, target in zip(self.synapses, self.layers[1:]):
+            place_arrivals(syn, target.index, schedule)
 
     def clear_spike_queues(self):
         """Drop every event still in flight (runtime targets; between runs)."""

@@ -71,17 +71,18 @@ def payload_expression(delay_steps, max_lag):
     return " + ".join(terms)
 
 
-def sigma_delta(y, theta, payload="integer"):
+def sigma_delta(y, theta, payload="integer", level=0.0):
     """Encode the sampled signals ``y`` (steps x channels) offline with numpy.
 
     Returns ``(q, r)``: payloads and reconstructions, same shape as ``y``. This is the
-    same encoder as the Brian2 code, for analyses on given signals.
+    same encoder as the Brian2 code, for analyses on given signals. ``level`` is the
+    reconstruction before the first sample (an encoder's current ``r``; default 0).
     """
     y = np.atleast_2d(check_finite("y", y).T).T
     theta = check_positive("theta", theta)
     q = np.zeros_like(y)
     r = np.zeros_like(y)
-    level = np.zeros(y.shape[1])
+    level = np.broadcast_to(check_finite("level", level), (y.shape[1],)).astype(float)
     for n in range(y.shape[0]):
         step = (y[n] - level) / theta
         if payload != "analog":

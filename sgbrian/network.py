@@ -73,11 +73,27 @@ def _lag_steps(max_delay):
 def _attach_encoder(group, index, max_lag, payload, schedule="exact"):
     """Run the encoder and the threshold of ``group`` at its slot in the step."""
     encoder = group.run_regularly(encoder_code(max_lag, payload), when="synapses",
-                                  order=slot_order(index, "encoder", schedule),
                                   name=group.name + "_encoder")
+    place_encoder(group, index, schedule)
+    return encoder
+
+
+def place_encoder(group, index, schedule):
+    """Put the encoder and threshold of layer ``index`` at their slots under ``schedule``."""
+    encoder, = [o for o in group.contained_objects if o.name == group.name + "_encoder"]
+    encoder.order = slot_order(index, "encoder", schedule)
     group.thresholder["spike"].when = "synapses"
     group.thresholder["spike"].order = slot_order(index, "threshold", schedule)
-    return encoder
+
+
+def place_arrivals(syn, index, schedule):
+    """Put the arrivals (and the summed bucket update) into layer ``index`` at their slots."""
+    check_choice("schedule", schedule, STAGES)
+    syn.pre.order = slot_order(index, "arrivals", schedule)
+    updater = syn.summed_updaters.get("I_syn_post")
+    if updater is not None:
+        updater.when = "synapses"
+        updater.order = slot_order(index, "summed", schedule)
 
 
 def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
@@ -184,12 +200,9 @@ def connect(source, target, w, delay=0 * ms, connectivity=None, homogeneous_dela
     syn.w = weights[pre, post]
     if not homogeneous_delay:
         syn.delay = steps[pre, post] * defaultclock.dt
-    syn.pre.order = slot_order(target.index, "arrivals", target.schedule)
     if target.bucket_weights == "synapse":
         set_bucket_weights(syn, target.K, v)
-        updater = syn.summed_updaters["I_syn_post"]
-        updater.when = "synapses"
-        updater.order = slot_order(target.index, "summed", target.schedule)
+    place_arrivals(syn, target.index, target.schedule)
     return syn
 
 

@@ -1,65 +1,103 @@
-"""GeNN export: code generation for every model, the rewrite checked in the runtime,
-clear errors for what cannot be rewritten, and a GeNN build only where GENN_PATH is set."""
+"""GeNN export: decoded events (step, index, payload) of every layer equal the runtime
+with schedule='genn', in GeNN itself (built from ../shared/vendor or GENN_PATH) and, on
+machines without GeNN, for the same rewrite run by Brian2's runtime."""
 import os
 
 import numpy as np
 import pytest
-from brian2 import Network, defaultclock, ms
+from brian2 import Hz, Network, defaultclock, ms
 
 import sgbrian
-from sgbrian.genn import (GeNNExportError, build_genn_network, emitter_factor, export_genn,
-                          network_spec)
+from sgbrian.genn import (GENN_HINT, GeNNExportError, agreement, compare_with_runtime,
+                          decode_events, emitter_events, emitter_factor, export_genn,
+                          genn_objects, genn_path, network_spec, payload_bits,
+                          runtime_events, trained_for_export)
 from sgbrian.learning import OnlineLearner
 from sgbrian.losses import MSELoss
+from sgbrian.signals import band_limited_noise
 
 pytestmark = pytest.mark.genn
+needs_genn = pytest.mark.skipif(genn_path() is None, reason=f"no GeNN 4.9 here: {GENN_HINT}")
 
 
-def _events(monitor, dt, n, copies=1):
-    """(step, neuron, payload) from a monitor; emitter copies are summed into payloads."""
-    steps = np.rint(np.asarray(monitor.t / dt)).astype(int)
-    idx = np.asarray(monitor.i[:])
-    if copies == 1:
-        q = monitor.q[:] if "q" in monitor.record_variables else np.ones(len(idx))
-        return sorted(zip(steps.tolist(), idx.tolist(), np.asarray(q).tolist()))
-    payload = {}
-    for s, i in zip(steps, idx):
-        key = (int(s), int(i % n))
-        payload[key] = payload.get(key, 0) + emitter_factor(i // n)
-    return sorted((s, i, float(q)) for (s, i), q in payload.items())
+def random_networks(steps, warmup=137):
+    """Networks the export must reproduce: wide integer payloads, binary payloads,
+    spike input, three layers with one homogeneous delay; each has run before (state
+    and input exported from the middle of a run)."""
+    dt = defaultclock.dt
+    signal = band_limited_noise(steps + warmup, dt, cutoff=60 * Hz, channels=3, seed=5)
+    rng = np.random.default_rng(7)
+    spike_steps, spike_channels = np.nonzero(rng.random((steps + warmup, 4)) < 0.03)
+    nets = [
+        sgbrian.feedforward([3, 6, 3], K=3, tau=0.4 * ms, theta=0.02, signal=4 * signal,
+                            max_delay=0.5 * ms, random_delays=True, weight_scale=3.0, seed=1),
+        sgbrian.feedforward([3, 5, 2], K=2, tau=[0.2, 0.7] * ms, theta=0.05, signal=signal,
+                            max_delay=0.3 * ms, random_delays=True, payload="binary", seed=2),
+        sgbrian.feedforward([4, 6, 2], K=4, tau=0.5 * ms, theta=0.01, weight_scale=2.0,
+                            spikes=(spike_channels, spike_steps * dt), max_delay=0.4 * ms,
+                            random_delays=True, seed=3),
+        sgbrian.feedforward([3, 4, 4, 2], K=3, tau=0.3 * ms, theta=0.03, signal=2 * signal,
+                            delay=0.2 * ms, homogeneous_delay=True, seed=4),
+    ]
+    for net in nets:
+        net.run(warmup * dt)
+        net.clear_spike_queues()
+    return nets
 
 
-def test_genn_form_equals_the_runtime_network_with_the_genn_schedule(rng):
-    """The rewritten network (emitter copies, one Synapses per delay, offline input,
-    encoder in the state update), run by Brian2's runtime, encodes and transmits exactly
-    what the sgbrian network does with schedule='genn' (encoder before arrivals)."""
-    steps = 300
-    t = np.arange(steps) * 1e-4
-    signal = np.stack([np.sin(2 * np.pi * 40 * t) * 2, np.cos(2 * np.pi * 70 * t)], axis=1)
-    nets = {}
+def check_rows(rows, name, min_events=20):
+    for row in rows:
+        assert row["equal"], f"{name}: {row}"
+        assert row["runtime"] >= min_events, f"{name}: too few events to compare: {row}"
+
+
+def test_emitter_copies_carry_every_payload_exactly():
+    q = np.array([[0, 1], [-1, 4], [7, -8], [0, 0], [-5, 2]], dtype=float)
+    bits, indices, steps = emitter_events(q)
+    assert bits == 4 == payload_bits(q)            # |-8| = 2^3 needs 4 bits, not 3
+    assert payload_bits([[3]]) == 2 and payload_bits([[4]]) == 3 and payload_bits([[0]]) == 1
+    decoded = np.zeros_like(q)
+    np.add.at(decoded, (steps, indices % 2), [emitter_factor(c) for c in indices // 2])
+    np.testing.assert_array_equal(decoded, q)
+    assert sorted(emitter_factor(c) for c in range(6)) == [-4, -2, -1, 1, 2, 4]
+    with pytest.raises(GeNNExportError, match="integer"):
+        emitter_events([[0.5]])
+
+
+def test_the_rewrite_run_by_the_runtime_equals_the_genn_schedule():
+    """Without GeNN: the exported form (emitter copies for the input, one Synapses per
+    delay, encoder in the state update, state and input taken mid-run), run by Brian2's
+    runtime reading the payload history, equals the network with schedule='genn'."""
+    steps = 1500
+    nets = random_networks(steps)
+    for n, net in enumerate(nets):
+        spec = network_spec(net, steps * defaultclock.dt)
+        objects, monitors = genn_objects(spec, prefix=f"r{n}_", delayed_reads="lag")
+        Network(*objects).run(steps * defaultclock.dt)
+        got = decode_events(monitors, spec, defaultclock.dt)
+        check_rows(agreement(runtime_events(net, steps * defaultclock.dt), got), f"net {n}")
+
+
+def test_schedules_differ_and_set_schedule_restores_the_order():
+    signal = np.sin(np.arange(400)[:, None] * 0.05) * np.ones((1, 2))
+    events = {}
     for schedule in ("exact", "genn"):
-        nets[schedule] = sgbrian.feedforward([2, 4, 2], K=3, tau=0.5 * ms, theta=0.1,
-                                             signal=signal, max_delay=0.3 * ms,
-                                             random_delays=True, record=("spikes",), seed=9,
-                                             schedule=schedule)
-        nets[schedule].run(steps * defaultclock.dt)
-    spec = network_spec(nets["exact"], steps * defaultclock.dt, payload_bits=6)
-    objects = build_genn_network(spec)
-    Network(*objects).run(steps * defaultclock.dt)
-    monitors = [o for o in objects if o.name.endswith("_spikes")]
-    for l, (monitor, n, C) in enumerate(zip(monitors, (2, 4, 2), (12, 12, 1))):
-        expected = _events(nets["genn"].monitors[l]["spikes"], defaultclock.dt, n)
-        got = _events(monitor, defaultclock.dt, n, C)
-        assert len(expected) > 20, l
-        if C == 1:       # the readout has one copy: its events carry no payload
-            expected, got = [e[:2] for e in expected], [e[:2] for e in got]
-        assert got == expected, f"layer {l}"
-    assert _events(nets["exact"].monitors[1]["spikes"], defaultclock.dt, 4) != \
-        _events(nets["genn"].monitors[1]["spikes"], defaultclock.dt, 4)   # schedules differ
+        net = sgbrian.feedforward([2, 4, 2], K=3, tau=0.5 * ms, theta=0.05, signal=signal,
+                                  max_delay=0.2 * ms, random_delays=True, seed=3,
+                                  record=("spikes",), schedule=schedule)
+        net.run(400 * defaultclock.dt)
+        events[schedule] = net.monitors[2]["spikes"].t[:].tolist()
+    assert events["exact"] != events["genn"]
+    net = sgbrian.feedforward([2, 4, 2], K=3, tau=0.5 * ms, theta=0.05, signal=signal,
+                              max_delay=0.2 * ms, random_delays=True, seed=3, record=("spikes",))
+    net.set_schedule("genn")
+    net.set_schedule("exact")
+    net.run(400 * defaultclock.dt)
+    assert net.monitors[2]["spikes"].t[:].tolist() == events["exact"]
 
 
 @pytest.mark.parametrize("name", ["delay", "itd", "timing"])
-def test_export_writes_a_genn_model_with_the_cascade_for_every_model(name, tmp_path):
+def test_export_writes_a_genn_model_that_reads_delayed_payloads(name, tmp_path):
     from sgbrian.experiments import EXPERIMENTS
     ex = EXPERIMENTS[name]
     defaultclock.dt = ex.dt
@@ -67,38 +105,71 @@ def test_export_writes_a_genn_model_with_the_cascade_for_every_model(name, tmp_p
     net = ex.make_network(task)
     report = export_genn(net, str(tmp_path), task.train[0].n_steps * ex.dt)
     model = open(os.path.join(tmp_path, "magicnetwork_model.cpp")).read()
-    assert report["model_lines"] > 100
     assert "$(U_1) = $(U_0) + (_g0_c0 * ($(U_1) - $(U_0)))" in model   # the exact propagator
     assert "floor(" in model and "$(r)" in model                         # the encoder
-    assert os.path.exists(os.path.join(tmp_path, "main.cpp"))
-    assert report["has_cascade_update"]
+    assert report["has_cascade_update"] and report["reads_delayed_payload"] == (len(net.layers) > 2)
+    runtime = [len(syn) for syn in net.synapses]
+    assert report["synapses"]["runtime"] == runtime
+    assert report["synapses"]["genn"][1:] == runtime[1:]               # one-to-one
 
 
 def test_unsupported_features_give_a_clear_error(tmp_path):
-    signal = np.zeros((20, 2))
+    signal = np.ones((40, 2))
     net = sgbrian.feedforward([2, 3, 1], signal=signal)
-    OnlineLearner(net, MSELoss())
+    learner = OnlineLearner(net, MSELoss())
     with pytest.raises(GeNNExportError, match=r"learner.detach\(\)"):
         export_genn(net, str(tmp_path), 2 * ms)
+    learner.detach()
     net = sgbrian.feedforward([2, 3, 1], signal=signal, bucket_weights="synapse")
     with pytest.raises(GeNNExportError, match="bucket_weights='neuron'"):
         export_genn(net, str(tmp_path), 2 * ms)
+    net = sgbrian.feedforward([2, 3, 1], signal=signal, payload="analog")
+    with pytest.raises(GeNNExportError, match="payload='analog'"):
+        export_genn(net, str(tmp_path), 2 * ms)
+    net = sgbrian.feedforward([2, 3, 1], signal=signal, theta=0.01, delay=1 * ms)
+    net.run(0.5 * ms)
+    with pytest.raises(GeNNExportError, match=r"clear_spike_queues\(\)"):
+        network_spec(net, 2 * ms)
+    net.clear_spike_queues()
+    assert network_spec(net, 2 * ms)["start_step"] == 5
 
 
-def test_build_needs_genn_path(tmp_path, monkeypatch):
+def test_build_without_genn_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.delenv("GENN_PATH", raising=False)
+    monkeypatch.setattr("sgbrian.genn.genn_path", lambda: None)
     net = sgbrian.feedforward([2, 3, 1], signal=np.zeros((20, 2)))
-    with pytest.raises(GeNNExportError, match="GENN_PATH"):
+    with pytest.raises(GeNNExportError, match="GeNN 4.9"):
         export_genn(net, str(tmp_path), 2 * ms, build=True)
 
 
-@pytest.mark.skipif(not os.environ.get("GENN_PATH"), reason="GENN_PATH not set: no GeNN 4 here")
-def test_genn_cpu_build_runs_and_matches_the_shifted_runtime(tmp_path):
-    import pickle
-    signal = np.sin(np.arange(200)[:, None] * 0.05) * np.ones((1, 2))
-    net = sgbrian.feedforward([2, 4, 2], K=3, tau=0.5 * ms, theta=0.1, signal=signal, seed=3,
-                              record=("spikes",))
-    export_genn(net, str(tmp_path), 200 * defaultclock.dt, payload_bits=6, build=True)
-    with open(os.path.join(tmp_path, "genn_events.pkl"), "rb") as f:
-        events = pickle.load(f)
-    assert len(events["genn_input_spikes"][0]) > 0
+@needs_genn
+def test_random_networks_in_genn_equal_the_runtime_for_10000_steps(tmp_path):
+    """GeNN (CPU backend) against the runtime: every layer's decoded events equal, on
+    networks with hidden payloads of several bits, binary payloads, spike input exported
+    mid-run, per-synapse and homogeneous delays, three layers."""
+    steps = 10000
+    nets = random_networks(steps)
+    result, rows = compare_with_runtime(nets, steps * defaultclock.dt, str(tmp_path))
+    for n, net_rows in enumerate(rows):
+        check_rows(net_rows, f"net {n}")
+    hidden = np.array([q for _, _, q in result["events"][0][1]])
+    assert np.abs(hidden).max() >= 4              # payloads wider than one bit crossed GeNN
+    binary = np.array([q for _, _, q in result["events"][1][1]])
+    assert set(np.unique(binary)) == {-1.0, 1.0}
+    assert result["run_s"] > 0 and result["build_s"] > result["run_s"]
+
+
+@needs_genn
+@pytest.mark.parametrize("names", [("delay", "timing"), ("itd",)])
+def test_trained_models_in_genn_equal_the_runtime(names, tmp_path):
+    """The trained models (quick training), exported after training with their first
+    test sample: every layer's events equal the runtime's."""
+    nets, durations = [], []
+    for name in names:
+        result, duration = trained_for_export(name, quick=True)
+        nets.append(result["net"])
+        durations.append(duration)
+    _, rows = compare_with_runtime(nets, durations, str(tmp_path))
+    for name, net_rows in zip(names, rows):
+        check_rows(net_rows, name, min_events=1)
+        assert sum(row["runtime"] for row in net_rows) >= 30, name
