@@ -6,7 +6,12 @@ COMPAT_VENV ?= .venv-compat
 PY := $(VENV)/bin/python
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-compat bench figures figures-quick analyses clean
+.PHONY: demo test test-compat bench figures figures-quick analyses clean genn
+
+# GeNN 4.9 (for the GeNN export tests and report): built from the unmodified source in
+# ../shared/vendor into .genn/ (about 80 s on 2 cores: the library and the CPU backend).
+GENN_TARBALL ?= ../shared/vendor/genn-4.9.0.tar.gz
+GENN_DIR := .genn/genn-4.9.0
 
 $(VENV)/.installed: setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +22,17 @@ demo: $(VENV)/.installed
 	$(PY) models/demo.py
 
 test: $(VENV)/.installed
+	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; \
+	else echo "GeNN: GENN_PATH=$${GENN_PATH:-unset}, $(GENN_TARBALL) $$(test -f $(GENN_TARBALL) && echo present || echo absent)"; fi
 	$(PY) -m pytest -q tests
+
+$(GENN_DIR)/lib/libgenn_single_threaded_cpu_backend.a:
+	@test -f $(GENN_TARBALL) || { echo "no $(GENN_TARBALL): set GENN_PATH to a built GeNN 4.9"; exit 1; }
+	mkdir -p .genn && tar -xzf $(GENN_TARBALL) -C .genn
+	$(MAKE) -C $(GENN_DIR) -j2 > .genn/build.log 2>&1 || { tail -30 .genn/build.log; exit 1; }
+
+genn: $(GENN_DIR)/lib/libgenn_single_threaded_cpu_backend.a
+	@echo "GeNN 4.9 built in $(GENN_DIR) (sgbrian finds it there; or export GENN_PATH=$$PWD/$(GENN_DIR))"
 
 # Second stack: newest brian2 (2.9.0) with numpy<2.4, without brian2genn.
 $(COMPAT_VENV)/.installed: setup.py requirements/constraints-compat.txt
@@ -38,6 +53,7 @@ clean:
 # then the figure scripts. figures-quick: small settings (as CI tests them).
 analyses: $(VENV)/.installed
 	$(PY) analyses/temporal_precision.py --target cython
+	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; fi
 	$(PY) analyses/genn_codegen.py
 	$(PY) analyses/explore_model.py
 

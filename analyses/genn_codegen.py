@@ -1,11 +1,14 @@
-"""GeNN code generation for every model, and a comparison of the code-generation targets.
+"""GeNN export of every trained model, checked against the runtime, and the
+code-generation targets compared on one network.
 
 1. Trains each model (quick: a small task and one epoch), removes the learner, and
-   exports it through brian2genn (compile=False): features mapped, state variables, size
-   of the generated code, estimated GPU memory for 10^3 to 10^6 neurons. Where GENN_PATH
-   points at a GeNN 4 checkout, builds and runs it with GeNN's CPU backend.
-2. Compares numpy, cython, cpp_standalone and GeNN on build time, lines of generated
-   code and run time for the timing network (100 -> 64 -> 10, 1 s at dt = 1 ms).
+   exports it with its first test sample through brian2genn. With GeNN 4.9 (GENN_PATH,
+   or .genn/ from `make genn`) it builds and runs the export with GeNN's CPU backend and
+   compares every layer's decoded events (step, index, payload) with the runtime
+   (schedule='genn'); quick mode generates the code only. Synapses and GPU memory of the
+   export, now and in the earlier emitter-copy form (copies^2 synapses per connection).
+2. Compares numpy, cython, cpp_standalone and GeNN on build time, run time per simulated
+   second and lines of generated code for 100 -> 64 -> 10 (1 s at dt = 1 ms; quick 0.2 s).
 Writes analyses/out/genn_report.json and genn_report.md.
 
     python analyses/genn_codegen.py [--quick]
@@ -28,103 +31,145 @@ def lines_in(pattern):
     return sum(open(p, errors="replace").read().count("\n") for p in glob.glob(pattern, recursive=True))
 
 
+def emitter_copy_form(spec, events):
+    """The earlier export, in which every layer but the readout had 2B emitter copies
+    (B bits of its largest payload; spike input 1) and each connection ``C_pre C_post``
+    times its synapses: copies per layer and synapses per connection."""
+    from sgbrian.genn import payload_bits
+    copies = [2 * payload_bits([[q for *_, q in layer]] if layer else [[1]]) for layer in events]
+    copies[-1] = 1
+    if spec["input"]["kind"] == "spikes":
+        copies[0] = 1
+    return copies, [len(c["w"]) * copies[l] * copies[l + 1]
+                    for l, c in enumerate(spec["connections"])]
+
+
 def export_models(quick, out):
-    from brian2 import ms
-    from sgbrian.experiments import train_task
-    from sgbrian.genn import export_genn, gpu_memory_bytes
-    from sgbrian.network import monitors_for
-    small = {"delay": dict(n_train=2, n_test=1, duration=60 * ms),
-             "itd": dict(n_train=18, n_test=9, duration=5 * ms),
-             "timing": dict(n_train=10, n_test=2, duration=30 * ms)}
+    from sgbrian.genn import code_report, compare_with_runtime, export_genn, genn_path, \
+        network_spec, runtime_events, trained_for_export
+    build = genn_path() is not None and not quick
     reports = {}
     for name in ("delay", "itd", "timing"):
-        kwargs = dict(epochs=1, task_kwargs=small[name]) if quick else {}
-        result = train_task(name, progress=False, **kwargs)
-        result["learner"].detach()
-        sample = result["task"].test[0]
+        result, duration = trained_for_export(name, quick=quick)
         net = result["net"]
-        for layer, mons in zip(net.layers, net.monitors):     # record payload sizes
-            new = monitors_for(layer, ("spikes",))
-            net.network.add(*new.values())
-            mons.update(new)
-        net.set_input(**({"spikes": sample.input} if isinstance(sample.input, tuple)
-                         else {"signal": sample.input}), start=net.network.t)
-        net.run(sample.n_steps * result["task"].dt)          # records the payloads' size
-        report = export_genn(net, os.path.join(out, "genn", name),
-                             sample.n_steps * result["task"].dt,
-                             build=bool(os.environ.get("GENN_PATH")))
+        directory = os.path.join(out, "genn", name)
+        spec = network_spec(net, duration)
+        if build:
+            genn, rows = compare_with_runtime(net, duration, directory)
+            report = code_report(directory, spec)
+            report.update(agreement=rows, build_s=genn["build_s"], run_s=genn["run_s"])
+            events = genn["events"][0]
+        else:
+            report = export_genn(net, directory, duration)
+            events = runtime_events(net, duration)
+        report.update(steps=spec["steps"], K=spec["layers"][0]["K"],
+                      max_delay_steps=max(max(c["delay"], default=0) for c in spec["connections"]))
+        report["emitter_copies"], report["synapses"]["emitter_copies"] = \
+            emitter_copy_form(spec, events)
         report["test_score"] = result["test"][result["metric"]]
-        K = net.layers[1].K
-        copies = report["state_variables"]["per_neuron"][0]["copies"]
-        report["gpu_memory_mib"] = {f"1e{e}": gpu_memory_bytes(10 ** e, K, 100, copies) / 2 ** 20
-                                    for e in range(3, 7)}
         reports[name] = report
-        print(f"{name}: {report['model_lines']} lines of GeNN model, payload bits "
-              f"{report['payload_bits']}, codegen {report['codegen_seconds']:.1f} s", flush=True)
+        agree = ", ".join(f"L{r['layer']} {r['matching']}/{r['runtime']}"
+                          for r in report.get("agreement", [])) or "code generation only"
+        print(f"{name}: {report['model_lines']} lines of GeNN model; synapses "
+              f"{report['synapses']['genn']} (emitter copies {report['synapses']['emitter_copies']}); "
+              f"events equal to the runtime: {agree}", flush=True)
     return reports
 
 
-def target_child(target, directory):
-    """Build and run the timing network under one target; print JSON."""
+def target_child(target, directory, duration_ms):
+    """Build and run 100 -> 64 -> 10 (schedule 'genn', so that every target gives the
+    same events) under one target; print JSON."""
     from brian2 import defaultclock, device, ms
     import sgbrian
+    from sgbrian.genn import run_specs, network_spec
     from sgbrian.targets import use_target
-    use_target(target, directory=directory)
+    steps_total = int(duration_ms)
+    use_target("numpy" if target == "genn" else target, directory=directory)
     defaultclock.dt = 1 * ms
     rng = np.random.default_rng(0)
-    steps, channels = np.nonzero(rng.random((1000, 100)) < 0.02)
+    steps, channels = np.nonzero(rng.random((steps_total, 100)) < 0.02)
     start = time.perf_counter()
-    net = sgbrian.feedforward([100, 64, 10], K=8, tau=5 * ms, theta=0.05,
+    net = sgbrian.feedforward([100, 64, 10], K=8, tau=5 * ms, theta=0.05, schedule="genn",
                               spikes=(channels, steps * ms), record=("spikes",))
-    net.run(1000 * ms)
+    duration = steps_total * ms
+    if target == "genn":
+        result = run_specs([network_spec(net, duration)], directory)
+        return {"target": target, "build_s": result["build_s"],
+                "run_s_per_sim_s": result["run_s"] / float(duration / (1000 * ms)),
+                "generated_lines": lines_in(os.path.join(directory, "magicnetwork_model.cpp"))
+                + lines_in(os.path.join(directory, "magicnetwork_model_CODE", "*.cc")),
+                "events": len(result["events"][0][-1])}
+    net.run(duration)
     first = time.perf_counter() - start
     if target == "cpp_standalone":
         run_time = device._last_run_time
         lines = lines_in(os.path.join(directory, "code_objects", "*.cpp"))
     else:
         start = time.perf_counter()
-        net.run(1000 * ms)
+        net.run(duration)
         run_time = time.perf_counter() - start
         lines = sum(len(obj.code.splitlines()) if isinstance(obj.code, str) else
                     sum(len(str(c).splitlines()) for c in vars(obj.code).values())
                     for o in net.network.objects for obj in getattr(o, "code_objects", []) if obj)
+    spikes = net.monitors[-1]["spikes"]
     return {"target": target, "build_s": first - (run_time if target != "cpp_standalone" else 0),
-            "run_s_per_sim_s": run_time, "generated_lines": lines,
-            "events": int(net.monitors[-1]["spikes"].num_spikes)}
+            "run_s_per_sim_s": run_time / float(duration / (1000 * ms)), "generated_lines": lines,
+            "events": int(np.sum(np.asarray(spikes.t / ms) < steps_total))}
 
 
-def compare_targets(out):
+def compare_targets(out, duration_ms, with_genn=True):
     rows = []
-    for target in ("numpy", "cython", "cpp_standalone"):
+    for target in ("numpy", "cython", "cpp_standalone") + (("genn",) if with_genn else ()):
         directory = tempfile.mkdtemp(prefix=f"sg_{target}_")
-        proc = subprocess.run([sys.executable, __file__, "--child", target, directory],
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run([sys.executable, __file__, "--child", target, directory,
+                               str(duration_ms)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{target}: {proc.stderr[-3000:]}")
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    genn = os.path.join(out, "genn", "timing")
-    rows.append({"target": "genn (code generation only)" if not os.environ.get("GENN_PATH") else "genn",
-                 "build_s": None, "run_s_per_sim_s": None,
-                 "generated_lines": lines_in(os.path.join(genn, "magicnetwork_model.cpp"))
-                 + lines_in(os.path.join(genn, "code_objects", "*"))})
+        print(f"{target}: {rows[-1]}", flush=True)
     return rows
+
+
+def memory_estimates(reports):
+    """GPU MiB of one hidden layer of 1e3..1e6 neurons (fan-in 100) in the export and in
+    the emitter-copy form (its copies^2 synapses, same bytes per synapse)."""
+    from sgbrian.genn import gpu_memory_bytes
+    for r in reports.values():
+        hidden_copies = r["emitter_copies"][1]
+        r["gpu_memory_mib"] = {}
+        for e in range(3, 7):
+            now = gpu_memory_bytes(10 ** e, r["K"], 100, r["max_delay_steps"])
+            synapses = 10 ** e * 100 * (8 + 4)
+            before = now - synapses + synapses * hidden_copies ** 2
+            r["gpu_memory_mib"][f"1e{e}"] = {"export": now / 2 ** 20, "emitter_copies": before / 2 ** 20}
 
 
 def markdown(reports, targets):
     from sgbrian.genn import FEATURES
+    fmt = lambda v: "n/a" if v is None else f"{v:.3g}"  # noqa: E731
     out = ["# GeNN export report", "", "| sgbrian feature | GeNN form |", "|---|---|"]
     out += [f"| {a} | {b} |" for a, b in FEATURES]
-    out += ["", "| model | test score | model lines | neuron variables (copies) | per synapse | "
-            "payload bits | GPU MiB 1e3 / 1e4 / 1e5 / 1e6 neurons (fan-in 100) |", "|---|---|---|---|---|---|---|"]
+    out += ["", "## Trained models: GeNN (CPU backend) against the runtime (schedule 'genn')", "",
+            "| model | test score | steps | events equal per layer (GeNN / runtime) | build (s) | "
+            "GeNN run (s) | model lines | synapses: export | synapses: emitter copies |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for name, r in reports.items():
-        sv = r["state_variables"]
-        neurons = ", ".join(f"L{p['layer']}: {p['variables']} ({p['copies']})" for p in sv["per_neuron"])
-        mem = " / ".join(f"{v:.1f}" for v in r["gpu_memory_mib"].values())
-        out.append(f"| {name} | {r['test_score']:.3f} | {r['model_lines']} | {neurons} | "
-                   f"{sv['per_synapse']} | {r['payload_bits']} | {mem} |")
-    out += ["", "| target | build (s) | run (s per simulated s) | generated lines |", "|---|---|---|---|"]
+        agree = ", ".join(f"L{a['layer']} {a['matching']}/{a['runtime']}"
+                          + ("" if a["equal"] else " DIFFERENT") for a in r.get("agreement", []))
+        out.append(f"| {name} | {r['test_score']:.3f} | {r['steps']} | {agree or 'not built'} | "
+                   f"{fmt(r.get('build_s'))} | {fmt(r.get('run_s'))} | {r['model_lines']} | "
+                   f"{sum(r['synapses']['genn'])} | {sum(r['synapses']['emitter_copies'])} |")
+    out += ["", "GPU memory of one hidden layer (MiB, fan-in 100): export / emitter-copy form", "",
+            "| model | 1e3 | 1e4 | 1e5 | 1e6 neurons |", "|---|---|---|---|---|"]
+    for name, r in reports.items():
+        out.append(f"| {name} | " + " | ".join(f"{m['export']:.1f} / {m['emitter_copies']:.1f}"
+                                            for m in r["gpu_memory_mib"].values()) + " |")
+    out += ["", "## Targets on 100 -> 64 -> 10 (K = 8, dt = 1 ms)", "",
+            "| target | build (s) | run (s per simulated s) | generated lines | output events |",
+            "|---|---|---|---|---|"]
     for t in targets:
-        fmt = lambda v: "n/a" if v is None else f"{v:.3g}"  # noqa: E731
         out.append(f"| {t['target']} | {fmt(t['build_s'])} | {fmt(t['run_s_per_sim_s'])} | "
-                   f"{t['generated_lines']} |")
+                   f"{t['generated_lines']} | {t['events']} |")
     return "\n".join(out) + "\n"
 
 
@@ -132,14 +177,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(target_child(*args.child)))
         return
+    from sgbrian.genn import genn_path
     os.makedirs(args.out, exist_ok=True)
     reports = export_models(args.quick, args.out)
-    targets = compare_targets(args.out)
+    memory_estimates(reports)
+    targets = compare_targets(args.out, 200 if args.quick else 1000,
+                              with_genn=genn_path() is not None)
     with open(os.path.join(args.out, "genn_report.json"), "w") as f:
         json.dump({"models": reports, "targets": targets}, f, indent=1, default=float)
     text = markdown(reports, targets)
