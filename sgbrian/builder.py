@@ -99,7 +99,8 @@ class SGNetwork:
                 queue._restore_from_full_state(None)
 
     def state_arrays(self):
-        """Views of every state variable a sample leaves behind (buckets, r, q, lags).
+        """Views of every state variable a sample leaves behind (buckets, r, q, payload
+        ring buffers).
 
         Zeroing them returns the network to rest without rebuilding it; events still in
         flight then carry a zero payload (their lag entries are zeroed too).
@@ -109,8 +110,10 @@ class SGNetwork:
             if layer.kind == "spikes":
                 continue
             names = [n for n in layer.group.variables
-                     if n.startswith(("U_", "q_lag_")) or n in ("r", "q")]
+                     if n.startswith("U_") or n in ("r", "q")]
             arrays += [layer.group.variables[n].get_value() for n in names]
+            if layer.history is not None:
+                arrays.append(layer.history.buffer)
         return arrays
 
 

@@ -17,10 +17,10 @@ half-to-even). Payload modes:
   learning rule against finite differences; every step is an event).
 
 Payloads and delays: Brian2 reads presynaptic variables when an event is *delivered*,
-not when it is emitted (brian2 issue #1056). A sender therefore keeps its last payloads
-``q_lag_1..q_lag_L`` (``q_lag_d`` = payload emitted d steps ago), and a synapse with
-delay d steps reads ``q_lag_d_pre``. L is the largest delay, in steps, of the sender's
-outgoing synapses.
+not when it is emitted (brian2 issue #1056). A sender with delayed outgoing synapses
+therefore stores every payload in a ring buffer of its last L + 1 steps (L = its largest
+outgoing delay in steps), and a synapse with delay d reads the payload of d steps ago
+from it: O(1) per event and per neuron and step, for any L (``sgbrian.history``).
 """
 import numpy as np
 from brian2 import (Equations, NeuronGroup, Quantity, SpikeGeneratorGroup, TimedArray,
@@ -32,43 +32,41 @@ from .validation import check_choice, check_finite, check_int, check_positive, c
 PAYLOADS = ("integer", "binary", "analog")
 
 
-def encoder_equations(max_lag):
-    """State of a sigma-delta encoder: ``theta``, ``r``, ``q`` and ``q_lag_1..L``."""
-    max_lag = check_int("max_lag", max_lag, 0)
-    lines = ["theta : 1 (constant)", "r : 1", "q : 1"]
-    lines += [f"q_lag_{d} : 1" for d in range(1, max_lag + 1)]
-    return Equations("\n".join(lines))
+def encoder_equations():
+    """State of a sigma-delta encoder: ``theta``, ``r`` and ``q``."""
+    return Equations("theta : 1 (constant)\nr : 1\nq : 1")
 
 
-def encoder_code(max_lag, payload="integer"):
+def encoder_code(payload="integer", history=False):
     """Per-step encoder code (runs after this step's events have arrived).
 
-    Shifts the payload history, then ``q = round((y - r)/theta)`` (clipped to [-1, 1]
-    for ``payload='binary'``, unrounded for ``'analog'``) and ``r += q*theta``.
+    ``q = round((y - r)/theta)`` (clipped to [-1, 1] for ``payload='binary'``,
+    unrounded for ``'analog'``) and ``r += q*theta``; with ``history=True`` q also goes
+    into the sender's payload ring buffer (``sgbrian.history``).
     """
     check_choice("payload", payload, PAYLOADS)
-    lines = [f"q_lag_{d} = q_lag_{d-1}" for d in range(max_lag, 1, -1)]
-    if max_lag >= 1:
-        lines.append("q_lag_1 = q")
+    lines = []
     quantum = {"integer": "floor((y - r)/theta + 0.5)",
                "binary": "clip(floor((y - r)/theta + 0.5), -1, 1)",
                "analog": "(y - r)/theta"}[payload]
     lines.append(f"q = {quantum}")
     lines.append("r = r + q*theta")
+    if history:
+        lines.append("q = payload_store(q, i, t_in_timesteps, N, payload_slots)")
     return "\n".join(lines)
 
 
 def payload_expression(delay_steps, max_lag):
-    """Presynaptic payload seen by a synapse at delivery.
-
-    ``delay_steps`` is an int (homogeneous delay: read ``q_lag_d_pre`` directly) or
-    ``None`` (per-synapse delays: select the lag from the synapse's own ``delay``).
+    """Presynaptic payload seen by a synapse at delivery: the sender's ``q`` now
+    (no history: every delay is 0), or its payload ``d`` steps ago from its ring buffer
+    (``sgbrian.history``). ``delay_steps`` is an int (homogeneous delay) or ``None``
+    (per-synapse delays: ``d`` from the synapse's own ``delay``, in ``_lag_steps``).
+    O(1) per event for any delay.
     """
-    if delay_steps is not None:
-        return "q_pre" if delay_steps == 0 else f"q_lag_{delay_steps}_pre"
-    terms = ["q_pre*int(_lag_steps == 0)"]
-    terms += [f"q_lag_{d}_pre*int(_lag_steps == {d})" for d in range(1, max_lag + 1)]
-    return " + ".join(terms)
+    if max_lag == 0:
+        return "q_pre"
+    lag = "_lag_steps" if delay_steps is None else str(int(delay_steps))
+    return f"payload_read(i, t_in_timesteps - {lag}, N_pre, payload_slots)"
 
 
 def sigma_delta(y, theta, payload="integer", level=0.0):
@@ -94,7 +92,7 @@ def sigma_delta(y, theta, payload="integer", level=0.0):
     return q, r
 
 
-def analog_input(signal, sample_dt, theta, max_lag=0, name=None):
+def analog_input(signal, sample_dt, theta, name=None):
     """Analog signals turned into a sigma-delta spike source (a ``NeuronGroup``).
 
     ``signal`` has shape (samples, channels); sample n is the value on
@@ -107,8 +105,9 @@ def analog_input(signal, sample_dt, theta, max_lag=0, name=None):
     n = values.shape[1]
     theta = check_positive("theta", theta)
     eqs = Equations("y = stimulus(t - t_offset, i) : 1\nt_offset : second (shared)")
-    eqs += encoder_equations(max_lag)
-    group = NeuronGroup(n, eqs, threshold="q != 0", reset="", name=name or "analog_input*")
+    eqs += encoder_equations()
+    group = NeuronGroup(n, eqs, threshold="q != 0", reset="", name=name or "analog_input*",
+                        namespace={})
     set_stimulus(group, values, sample_dt)
     group.theta = np.broadcast_to(theta, (n,)) if theta.ndim else float(theta)
     return group

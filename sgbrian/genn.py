@@ -7,7 +7,7 @@ into a form GeNN accepts, or raises :class:`GeNNExportError` naming the feature:
 |---|---|
 | learner (``network_operation``) | refused: ``learner.detach()`` first (simulation only) |
 | per-synapse delays | one ``Synapses`` object per delay value (homogeneous ``delay=``) |
-| graded payload of a neuron layer (the runtime reads ``q_lag_d_pre`` at delivery) | ``U_0_post += w*theta_pre*q_pre``: GeNN keeps a delay queue of every presynaptic variable that synapse code reads, so ``q_pre`` is the payload of the emission step. brian2genn 1.7 refuses presynaptic reads in ``on_pre``; the device ``'sgbrian_genn'`` (a subclass of brian2genn's device, registered in the export's process) lifts that one check |
+| graded payload of a neuron layer (the runtime reads its sender's payload ring buffer at delivery, ``sgbrian.history``) | ``U_0_post += w*theta_pre*q_pre``: GeNN keeps a delay queue of every presynaptic variable that synapse code reads, so ``q_pre`` is the payload of the emission step. brian2genn 1.7 refuses presynaptic reads in ``on_pre``; the device ``'sgbrian_genn'`` (a subclass of brian2genn's device, registered in the export's process) lifts that one check |
 | encoder in a ``run_regularly`` at a custom slot (refused) | appended to the state update (``method_options={'then': ...}``) |
 | analog input through a ``TimedArray`` (refused) | sigma-delta encoded offline from the encoder's current level; a ``SpikeGeneratorGroup`` of ``2B`` emitter copies (sign s, bit b of ``|q|``), whose synapses carry ``s 2^b theta w`` |
 | spike-train input | ``SpikeGeneratorGroup`` (impulse into bucket 1) |
@@ -36,7 +36,8 @@ import time
 import numpy as np
 from brian2 import NetworkOperation, ms, second
 
-from .encoding import sigma_delta
+from .encoding import payload_expression, sigma_delta
+from .history import PayloadHistory
 from .learning import layer_taus
 from .network import monitors_for
 
@@ -186,8 +187,8 @@ def genn_objects(spec, prefix="", delayed_reads="genn"):
     """Brian2 objects of the GeNN form of ``spec`` (create after ``set_device``).
 
     ``delayed_reads='genn'``: synapses read ``q_pre``, which GeNN delays by the synapse's
-    delay (the export). ``'lag'``: they read the sender's payload history
-    ``q_lag_d_pre``, so that Brian2's runtime, which reads presynaptic variables at
+    delay (the export). ``'history'``: they read the sender's payload ring buffer
+    (``sgbrian.history``), so that Brian2's runtime, which reads presynaptic variables at
     delivery, runs the same form (a check of the rewrite without GeNN).
     Returns ``(objects, monitors)``; ``monitors[l]`` is the SpikeMonitor of layer l.
     """
@@ -206,9 +207,12 @@ def genn_objects(spec, prefix="", delayed_reads="genn"):
                                      name=f"{prefix}genn_input")
         copies, scale = 1, np.ones(inp["n"])
     objects, monitors = [source], [SpikeMonitor(source, name=f"{prefix}genn_input_spikes")]
+    source_history = None
     for l, layer in enumerate(spec["layers"]):
-        lags = layer["max_lag"] if delayed_reads == "lag" else 0
-        group = _neuron_group(layer, lags, f"{prefix}genn_layer{l + 1}")
+        history = None
+        if delayed_reads == "history" and layer["max_lag"] > 0:
+            history = PayloadHistory(f"{prefix}genn_layer{l + 1}", layer["n"], layer["max_lag"])
+        group = _neuron_group(layer, history, f"{prefix}genn_layer{l + 1}")
         conn = spec["connections"][l]
         pre, post, w, delay = (np.asarray(conn[k]) for k in ("pre", "post", "w", "delay"))
         for d in np.unique(delay):
@@ -220,31 +224,35 @@ def genn_objects(spec, prefix="", delayed_reads="genn"):
                 j = np.tile(post[sel], copies)
                 weights = scale[i] * np.tile(w[sel], copies)
             else:
-                payload = "q_pre" if delayed_reads == "genn" or d == 0 else f"q_lag_{d}_pre"
+                payload = "q_pre" if source_history is None else payload_expression(d, d)
                 on_pre = f"U_0_post += w*theta_pre*{payload}"
                 i, j, weights = pre[sel], post[sel], w[sel]
             syn = Synapses(source, group, "w : 1", on_pre=on_pre, delay=d * dt,
+                           namespace=source_history.namespace() if source_history else {},
                            name=f"{prefix}genn_syn{l}to{l + 1}_d{d}")
             syn.connect(i=i, j=j)
             syn.w = weights
             objects.append(syn)
         objects.append(group)
         monitors.append(SpikeMonitor(group, variables=["q"], name=f"{prefix}genn_layer{l + 1}_spikes"))
-        source = group
+        source, source_history = group, history
     return objects + monitors, monitors
 
 
-def _neuron_group(layer, lags, name):
-    """One neuron layer: cascade and encoder in the state update, state from the spec."""
+def _neuron_group(layer, history, name):
+    """One neuron layer: cascade and encoder in the state update, state from the spec;
+    with a ``history`` the encoder also stores its payloads there."""
     from brian2 import NeuronGroup
     from .encoding import encoder_code, encoder_equations
     from .equations import neuron_equations
     taus = np.asarray(layer["taus"])
     tau = taus[0] * second if np.all(taus == taus[0]) else taus * second
     eqs, namespace = neuron_equations(layer["K"], tau, layer["output"])
-    group = NeuronGroup(layer["n"], eqs + encoder_equations(lags), threshold="q != 0", reset="",
-                        method="gamma_cascade",
-                        method_options={"then": encoder_code(lags, layer["payload"])},
+    if history is not None:
+        namespace.update(history.namespace())
+    code = encoder_code(layer["payload"], history=history is not None)
+    group = NeuronGroup(layer["n"], eqs + encoder_equations(), threshold="q != 0", reset="",
+                        method="gamma_cascade", method_options={"then": code},
                         namespace=namespace, name=name)
     v = np.asarray(layer["v"])
     for k in range(layer["K"] + 1):

@@ -30,6 +30,7 @@ from . import propagator  # noqa: F401  (registers the 'gamma_cascade' state upd
 from .encoding import (analog_input, encoder_code, encoder_equations, payload_expression,
                        spike_input)
 from .equations import neuron_equations, synapse_bucket_equations
+from .history import PayloadHistory
 from .validation import (check_choice, check_finite, check_int, check_positive,
                          check_shape, check_time, delay_steps)
 
@@ -56,6 +57,7 @@ class Layer:
     namespace: dict = field(default_factory=dict)
     bucket_weights: str = "neuron"
     encoder: object = None          # the RunRegularly operation of the encoder
+    history: object = None          # PayloadHistory (senders with delayed synapses)
     payload: str = "integer"        # 'integer', 'binary' or 'analog'
     output: str = "relu"            # 'relu' or 'linear' (neuron layers)
     schedule: str = "exact"         # order of work in a step: 'exact' or 'genn'
@@ -71,11 +73,17 @@ def _lag_steps(max_delay):
 
 
 def _attach_encoder(group, index, max_lag, payload, schedule="exact"):
-    """Run the encoder and the threshold of ``group`` at its slot in the step."""
-    encoder = group.run_regularly(encoder_code(max_lag, payload), when="synapses",
+    """Run the encoder and the threshold of ``group`` at its slot in the step; with
+    ``max_lag >= 1`` the encoder stores every payload in a ring buffer (returned)."""
+    history = None
+    if max_lag >= 1:
+        history = PayloadHistory(group.name, len(group), max_lag)
+        group.namespace.update(history.namespace())
+    encoder = group.run_regularly(encoder_code(payload, history=history is not None),
+                                  when="synapses",
                                   name=group.name + "_encoder")
     place_encoder(group, index, schedule)
-    return encoder
+    return encoder, history
 
 
 def place_encoder(group, index, schedule):
@@ -113,16 +121,16 @@ def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
     check_shape("theta", theta, (n,))
     eqs, namespace = neuron_equations(K, tau, output, bucket_weights)
     max_lag = _lag_steps(max_delay)
-    eqs = eqs + encoder_equations(max_lag)
+    eqs = eqs + encoder_equations()
     group = NeuronGroup(n, eqs, threshold="q != 0", reset="", method="gamma_cascade",
                         namespace=dict(namespace), name=name or f"layer{index}*")
     group.theta = theta
     group.b = check_shape("bias", check_finite("bias", bias), (n,))
     if bucket_weights == "neuron":
         set_bucket_weights(group, K, v)
-    encoder = _attach_encoder(group, index, max_lag, payload, schedule)
+    encoder, history = _attach_encoder(group, index, max_lag, payload, schedule)
     return Layer(group, "neuron", index, max_lag, K, tau, namespace, bucket_weights, encoder,
-                 payload, output, schedule)
+                 history, payload, output, schedule)
 
 
 def set_bucket_weights(target, K, v):
@@ -138,9 +146,9 @@ def set_bucket_weights(target, K, v):
 def analog_layer(signal, sample_dt, theta, payload="integer", max_delay=0 * ms, name=None):
     """Input layer (index 0): analog signals (samples x channels) sent as sigma-delta events."""
     max_lag = _lag_steps(max_delay)
-    group = analog_input(signal, sample_dt, theta, max_lag, name)
-    encoder = _attach_encoder(group, 0, max_lag, payload)
-    return Layer(group, "analog", 0, max_lag, encoder=encoder, payload=payload)
+    group = analog_input(signal, sample_dt, theta, name)
+    encoder, history = _attach_encoder(group, 0, max_lag, payload)
+    return Layer(group, "analog", 0, max_lag, encoder=encoder, history=history, payload=payload)
 
 
 def spike_layer(n, indices, times, name=None):
@@ -190,6 +198,8 @@ def connect(source, target, w, delay=0 * ms, connectivity=None, homogeneous_dela
     model, namespace = "w : 1", {}
     if target.bucket_weights == "synapse":
         model, namespace = synapse_bucket_equations(target.K, target.tau)
+    if source.history is not None:
+        namespace = {**namespace, **source.history.namespace()}
     kwargs = {"delay": homogeneous_steps * defaultclock.dt} if homogeneous_delay else {}
     syn = Synapses(source.group, target.group, model=model,
                    on_pre=_on_pre(source, target, homogeneous_steps), method="gamma_cascade",

@@ -1,4 +1,10 @@
-"""Run one fixed network under a code-generation target; save its events (for test_targets)."""
+"""Run one fixed network under a code-generation target; save its events (for test_targets).
+
+    python run_target.py TARGET OUT [short|long]
+
+'short': 2 -> 5 -> 2, random delays up to 5 steps, 300 steps; 'long': 2 -> 4 -> 2, random
+delays up to 4,096 steps (the ring-buffer payload history), 4,400 steps.
+"""
 import sys
 
 import numpy as np
@@ -8,13 +14,15 @@ import sgbrian
 from sgbrian.targets import use_target
 
 target, out = sys.argv[1], sys.argv[2]
+network = sys.argv[3] if len(sys.argv) > 3 else "short"
 use_target(target, directory=out + "_build" if target == "cpp_standalone" else None)
 defaultclock.dt = 0.1 * ms
-steps = 300
+steps, max_delay, sizes, freqs = {"short": (300, 0.5 * ms, [2, 5, 2], (30, 55)),
+                                  "long": (4400, 409.6 * ms, [2, 4, 2], (7, 11))}[network]
 t = np.arange(steps) * 1e-4
-signal = np.stack([np.sin(2 * np.pi * 30 * t), np.cos(2 * np.pi * 55 * t)], axis=1)
-net = sgbrian.feedforward([2, 5, 2], K=4, tau=1 * ms, theta=0.05, signal=signal,
-                          max_delay=0.5 * ms, random_delays=True, record=("spikes", "signals"),
+signal = np.stack([np.sin(2 * np.pi * freqs[0] * t), np.cos(2 * np.pi * freqs[1] * t)], axis=1)
+net = sgbrian.feedforward(sizes, K=4, tau=1 * ms, theta=0.05, signal=signal,
+                          max_delay=max_delay, random_delays=True, record=("spikes", "signals"),
                           seed=11)
 net.run(steps * defaultclock.dt)
 arrays = {}
@@ -23,4 +31,5 @@ for l, mons in enumerate(net.monitors):
     arrays[f"t{l}"] = np.asarray(mons["spikes"].t[:] / ms)
     arrays[f"q{l}"] = np.asarray(mons["spikes"].q[:])
     arrays[f"y{l}"] = np.asarray(mons["signals"].y[:])
+arrays["max_delay_steps"] = max(int(np.rint(np.max(s.delay[:] / defaultclock.dt))) for s in net.synapses)
 np.savez(out, **arrays)

@@ -22,8 +22,8 @@ needs_genn = pytest.mark.skipif(genn_path() is None, reason=f"no GeNN 4.9 here: 
 
 def random_networks(steps, warmup=137):
     """Networks the export must reproduce: wide integer payloads, binary payloads,
-    spike input, three layers with one homogeneous delay; each has run before (state
-    and input exported from the middle of a run)."""
+    spike input, three layers with one homogeneous delay, delays up to 4,096 steps; each
+    has run before (state and input exported from the middle of a run)."""
     dt = defaultclock.dt
     signal = band_limited_noise(steps + warmup, dt, cutoff=60 * Hz, channels=3, seed=5)
     rng = np.random.default_rng(7)
@@ -38,6 +38,8 @@ def random_networks(steps, warmup=137):
                             random_delays=True, seed=3),
         sgbrian.feedforward([3, 4, 4, 2], K=3, tau=0.3 * ms, theta=0.03, signal=2 * signal,
                             delay=0.2 * ms, homogeneous_delay=True, seed=4),
+        sgbrian.feedforward([3, 3, 2], K=2, tau=1 * ms, theta=0.02, signal=3 * signal,
+                            max_delay=409.6 * ms, random_delays=True, weight_scale=2.0, seed=6),
     ]
     for net in nets:
         net.run(warmup * dt)
@@ -67,12 +69,12 @@ def test_emitter_copies_carry_every_payload_exactly():
 def test_the_rewrite_run_by_the_runtime_equals_the_genn_schedule():
     """Without GeNN: the exported form (emitter copies for the input, one Synapses per
     delay, encoder in the state update, state and input taken mid-run), run by Brian2's
-    runtime reading the payload history, equals the network with schedule='genn'."""
-    steps = 1500
+    runtime reading the payload ring buffer, equals the network with schedule='genn'."""
+    steps = 4500                 # the long-delay network's output starts after ~4,100 steps
     nets = random_networks(steps)
     for n, net in enumerate(nets):
         spec = network_spec(net, steps * defaultclock.dt)
-        objects, monitors = genn_objects(spec, prefix=f"r{n}_", delayed_reads="lag")
+        objects, monitors = genn_objects(spec, prefix=f"r{n}_", delayed_reads="history")
         Network(*objects).run(steps * defaultclock.dt)
         got = decode_events(monitors, spec, defaultclock.dt)
         check_rows(agreement(runtime_events(net, steps * defaultclock.dt), got), f"net {n}")

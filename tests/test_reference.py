@@ -60,3 +60,27 @@ def test_spike_train_input_matches_numpy(rng):
         assert len(ref_events[l]) > 10
         assert _events(net.monitors[l]["spikes"]) == ref_events[l], f"layer {l}"
         assert np.max(np.abs(net.monitors[l]["signals"].y[:].T - ref["y"][l - 1])) < 1e-9
+
+
+def test_delays_of_4096_steps_match_numpy(rng):
+    """Per-synapse delays up to 4,096 steps (409.6 ms at dt = 0.1 ms): the ring-buffer
+    payload history gives the reference's events, payloads and states."""
+    steps, theta = 4400, 0.05
+    t = np.arange(steps) * 0.1e-3
+    signal = np.stack([np.sin(2 * np.pi * 7 * t), np.cos(2 * np.pi * 11 * t)], axis=1)
+    net = sgbrian.feedforward([2, 4, 2], K=2, tau=2 * ms, theta=theta, signal=signal,
+                              max_delay=409.6 * ms, random_delays=True,
+                              record=("spikes", "signals"), seed=8)
+    net.synapses[0].delay[0] = 409.6 * ms                  # the longest delay is used
+    net.synapses[1].delay[0] = 409.5 * ms
+    layers, connections = describe(net)
+    assert max(c[3].max() for c in connections) == 4096
+    net.run(steps * defaultclock.dt)
+    ref_events, ref = simulate(steps, ("analog", signal, theta), layers, connections)
+    for l in range(3):
+        brian_events = _events(net.monitors[l]["spikes"])
+        assert len(brian_events) > 20, l
+        assert brian_events == [(n, i, q) for n, i, q in ref_events[l]], f"layer {l}"
+    late = [e for e in ref_events[2] if e[0] > 4096]
+    assert late                                              # events after the longest delay
+    assert np.max(np.abs(net.monitors[2]["signals"].y[:].T - ref["y"][1])) < 1e-9
