@@ -1,12 +1,12 @@
 """A small builder for layered feedforward SpikingGamma networks."""
 import numpy as np
-from brian2 import Network, NetworkOperation, defaultclock, ms
+from brian2 import Network, NetworkOperation, defaultclock, ms, second
 
 from .encoding import check_signal, check_spike_trains, set_stimulus
 from .targets import is_standalone
 
-from .network import (analog_layer, connect, monitors_for, neuron_layer, place_arrivals,
-                      place_encoder, spike_layer)
+from .network import (analog_layer, connect, connect_pairs, monitors_for, neuron_layer,
+                      place_arrivals, place_encoder, spike_layer)
 from .validation import check_choice, check_int, check_time, delay_steps
 
 RECORDABLE = ("spikes", "signals", "buckets")
@@ -90,6 +90,48 @@ class SGNetwork:
             place_encoder(layer.group, layer.index, schedule)
         for syn, target in zip(self.synapses, self.layers[1:]):
             place_arrivals(syn, target.index, schedule)
+
+    def replicate(self, copies):
+        """A network of ``copies`` independent copies of this one, side by side.
+
+        Layer l of the result has ``copies * n_l`` neurons; copy c holds neurons
+        ``c n_l .. (c + 1) n_l - 1`` and is connected only to itself, with this network's
+        weights, delays, bucket weights, biases, thresholds, time constants and schedule.
+        No monitors; the input is empty until ``set_input``. Used for batched training.
+        """
+        from .learning import layer_taus
+        copies = check_int("batch_size", copies, 1)
+        dt = defaultclock.dt
+        layers = []
+        for layer in self.layers:
+            g = layer.group
+            if layer.kind == "spikes":
+                layers.append(spike_layer(layer.n * copies, [], np.zeros(0) * ms))
+                continue
+            theta = np.tile(g.theta[:], copies)
+            if layer.kind == "analog":
+                layers.append(analog_layer(np.zeros((1, layer.n * copies)), dt, theta,
+                                           layer.payload, layer.max_lag * dt))
+                continue
+            taus = layer_taus(layer)
+            v = np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], axis=1)
+            layers.append(neuron_layer(
+                layer.n * copies, layer.K, (taus[0] if np.all(taus == taus[0]) else taus) * second,
+                theta, index=layer.index, output=layer.output, bias=np.tile(g.b[:], copies),
+                v=np.tile(v, (copies, 1)), payload=layer.payload, max_delay=layer.max_lag * dt,
+                schedule=layer.schedule))
+        synapses = []
+        for l, syn in enumerate(self.synapses):
+            n_pre, n_post = self.layers[l].n, self.layers[l + 1].n
+            offsets = np.arange(copies)[:, None]
+            steps = np.rint(np.asarray(syn.delay[:] / dt)).astype(int)
+            homogeneous = int(steps) if steps.ndim == 0 else None
+            steps = np.broadcast_to(steps, (len(syn),))
+            synapses.append(connect_pairs(
+                layers[l], layers[l + 1], (offsets * n_pre + syn.i[:]).ravel(),
+                (offsets * n_post + syn.j[:]).ravel(), np.tile(syn.w[:], copies),
+                np.tile(steps, copies), homogeneous))
+        return SGNetwork(layers, synapses, [{} for _ in layers], self.seed)
 
     def clear_spike_queues(self):
         """Drop every event still in flight (runtime targets; between runs)."""

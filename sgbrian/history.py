@@ -61,8 +61,10 @@ class PayloadHistory:
             args = "int i, int step, int n, int slots"
             units, types = [1] * 4, ["integer"] * 4
             body = f"return _namespace{array}[s*n + i];"
+        # A read has no side effect within one code block (Brian2 may then order the
+        # synapses freely); a store has one, so it is never treated as a loop invariant.
         function = Function(pyfunc, arg_units=units, return_unit=1, arg_types=types,
-                            return_type="float", stateless=False)
+                            return_type="float", stateless=kind == "read")
         cpp = (f"static inline double {name}({args.replace('int ', 'const int ').replace('double ', 'const double ')})\n"
                "{\n    int s = step % slots;\n    if (s < 0) s += slots;\n    " + body + "\n}\n")
         cython = (f"cdef double {name}({args}):\n    global _namespace{array}\n"

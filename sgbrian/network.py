@@ -195,21 +195,28 @@ def connect(source, target, w, delay=0 * ms, connectivity=None, homogeneous_dela
     if homogeneous_delay and np.ndim(delay) != 0:
         raise ValueError("delay must be a single time when homogeneous_delay=True")
     homogeneous_steps = int(steps.flat[0]) if homogeneous_delay else None
+    pre, post = np.nonzero(mask)
+    return connect_pairs(source, target, pre, post, weights[pre, post], steps[pre, post],
+                         homogeneous_steps, v, name)
+
+
+def connect_pairs(source, target, pre, post, w, steps, homogeneous_steps=None, v=None, name=None):
+    """Synapses ``pre[s] -> post[s]`` with weights ``w[s]`` and delays of ``steps[s]``
+    whole steps (already checked); ``homogeneous_steps``: one ``delay=`` for all."""
     model, namespace = "w : 1", {}
     if target.bucket_weights == "synapse":
         model, namespace = synapse_bucket_equations(target.K, target.tau)
     if source.history is not None:
         namespace = {**namespace, **source.history.namespace()}
-    kwargs = {"delay": homogeneous_steps * defaultclock.dt} if homogeneous_delay else {}
+    kwargs = {} if homogeneous_steps is None else {"delay": homogeneous_steps * defaultclock.dt}
     syn = Synapses(source.group, target.group, model=model,
                    on_pre=_on_pre(source, target, homogeneous_steps), method="gamma_cascade",
                    namespace=namespace, name=name or f"syn{source.index}to{target.index}*",
                    **kwargs)
-    pre, post = np.nonzero(mask)
-    syn.connect(i=pre, j=post)
-    syn.w = weights[pre, post]
-    if not homogeneous_delay:
-        syn.delay = steps[pre, post] * defaultclock.dt
+    syn.connect(i=np.asarray(pre, dtype=int), j=np.asarray(post, dtype=int))
+    syn.w = w
+    if homogeneous_steps is None:
+        syn.delay = np.asarray(steps) * defaultclock.dt
     if target.bucket_weights == "synapse":
         set_bucket_weights(syn, target.K, v)
     place_arrivals(syn, target.index, target.schedule)
