@@ -65,24 +65,29 @@ class TaskData:
     description: str = ""
 
 
-def concatenate_inputs(samples, gap, dt):
-    """One input timeline for a list of samples, each followed by ``gap`` silent steps.
+def batch_inputs(batches, copies, gap, dt, channels):
+    """One input timeline for a list of batches, each ``copies`` samples side by side.
 
-    Returns ``(input, starts)``: an array (steps, channels) or ``(indices, times)``, and
-    the first step of each sample.
+    Batch j lasts ``max(n_steps) + gap`` steps; copy b of it reads channels
+    ``b * channels .. (b + 1) * channels - 1`` and holds sample ``batches[j][b]`` from the
+    batch's first step (silence after it ends, and in copies without a sample). Returns
+    ``(input, starts, lengths)``: an array (steps, copies * channels) or
+    ``(indices, times)``, the first step and the length of each batch.
     """
-    lengths = np.array([s.n_steps + gap for s in samples])
+    lengths = np.array([max(s.n_steps for s in batch) + gap for batch in batches])
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    if isinstance(samples[0].input, tuple):
-        indices = np.concatenate([np.asarray(s.input[0], dtype=int) for s in samples])
-        times = np.concatenate([np.asarray(s.input[1] / second) + start * float(dt / second)
-                                for s, start in zip(samples, starts)])
-        return (indices, times * second), starts
-    channels = samples[0].input.shape[1]
-    values = np.zeros((lengths.sum(), channels))
-    for s, start in zip(samples, starts):
-        values[start:start + s.n_steps] = s.input
-    return values, starts
+    if isinstance(batches[0][0].input, tuple):
+        indices, times = [], []
+        for batch, start in zip(batches, starts):
+            for b, s in enumerate(batch):
+                indices.append(np.asarray(s.input[0], dtype=int) + b * channels)
+                times.append(np.asarray(s.input[1] / second) + start * float(dt / second))
+        return (np.concatenate(indices), np.concatenate(times) * second), starts, lengths
+    values = np.zeros((lengths.sum(), copies * channels))
+    for batch, start in zip(batches, starts):
+        for b, s in enumerate(batch):
+            values[start:start + s.n_steps, b * channels:(b + 1) * channels] = s.input
+    return values, starts, lengths
 
 
 def load_shd(path, dt, duration, channels=700, max_samples=None):

@@ -34,13 +34,26 @@ fixes delays within a run, so a change takes effect at the next run, i.e. the ne
 traces of the hidden parameters' sensitivities z_p, filtered by the readout's cascade
 per readout delay d: ``Z_{p,d}(t+h) = P Z_{p,d}(t)``, ``Z_{p,d}^0 = z_p(t - d)``, and
 ``dL/dp = sum_{d,k} eps_{i(p),d}^k Z_{p,d}^k``.
+
+Batches: ``fit``, ``evaluate`` and ``gradients`` take ``batch_size`` B. B samples run side
+by side in one Brian2 network (``SGNetwork.replicate(B)``: B copies with the same
+parameters); every per-step quantity above gains a leading batch axis, the gradients
+are summed over the batch, and the parameters are updated once per batch (or every n
+steps of it). A batch's gradient is the sum of its samples' gradients; B = 1 is the
+one-sample-at-a-time learner. Samples of a batch shorter than the longest are padded
+with silence; their loss weight is 0 there.
+
+Delayed buckets: a cascade is linear and time-invariant, so the buckets of ``s(t - d)``
+are the buckets of ``s`` d steps ago. Each sender keeps one cascade and a ring of its
+last L + 1 bucket vectors (:class:`SenderCascades`); a delay is a lookup, not a cascade
+of its own.
 """
 import numpy as np
 from brian2 import NetworkOperation, ms, second
 
 from .propagator import cascade_propagator
 from .targets import is_standalone
-from .validation import check_choice
+from .validation import check_choice, check_int
 
 RULES = ("exact", "spatial")
 TRAINABLE = ("w", "v", "b", "d")
@@ -50,20 +63,22 @@ class TrainingDiverged(FloatingPointError):
     """A NaN or infinite value appeared; the last good parameters have been restored."""
 
 
-class DelayedCascades:
-    """Buckets of a signal ``s(t - d)`` for several delays d (MODEL.md section 3).
+class SenderCascades:
+    """Buckets ``u(t)`` of a signal ``s(t)`` (any shape, e.g. (batch, n)) and their last
+    ``max_delay + 1`` values (MODEL.md section 3).
 
-    ``u[d_index, n, k]``; each step: ``u <- P u`` with the tap held, then the tap is set to
-    ``s(t - d)`` (or, for impulses, ``s(t - d)`` is added to bucket 1). Memory:
-    (max delay + 1) past values of s plus the buckets: independent of sequence length.
+    Each step: ``u <- P u`` with the tap held, then the tap is set to ``s(t)`` (or, for
+    impulses, ``s(t)`` is added to bucket 1). The buckets of ``s(t - d)`` are
+    ``u(t - d)`` (zero before the start): :meth:`delayed` looks them up. Memory
+    ``(max_delay + 1)`` bucket vectors, independent of sequence length; work per step
+    one cascade, whatever the number of delays.
     """
 
-    def __init__(self, n, delays, P, impulse=False):
-        self.delays = np.asarray(delays, dtype=int)
+    def __init__(self, shape, max_delay, P, impulse=False):
         self.PT = P.T.copy()
         self.impulse = impulse
-        self.history = np.zeros((self.delays.max(initial=0) + 1, n))
-        self.u = np.zeros((len(self.delays), n, P.shape[0]))
+        self.history = np.zeros((int(max_delay) + 1, *shape, P.shape[0]))
+        self.u = np.zeros((*shape, P.shape[0]))
         self.t = 0
 
     def reset(self):
@@ -72,66 +87,77 @@ class DelayedCascades:
         self.t = 0
 
     def step(self, s):
-        size = len(self.history)
-        self.history[self.t % size] = s
         np.matmul(self.u, self.PT, out=self.u)
-        past = self.history[(self.t - self.delays) % size]
         if self.impulse:
-            self.u[:, :, 1] += past
+            self.u[..., 1] += s
         else:
-            self.u[:, :, 0] = past
+            self.u[..., 0] = s
+        self.history[self.t % len(self.history)] = self.u
         self.t += 1
+
+    def delayed(self, delays):
+        """Buckets of ``s(t - d)`` for each d in ``delays``: shape (len(delays), *shape, K+1)."""
+        if len(self.history) == 1:
+            return self.u[None]
+        return self.history[(self.t - 1 - np.asarray(delays)) % len(self.history)]
 
 
 class Connection:
-    """The learner's view of the synapses from layer l-1 to layer l."""
+    """The learner's view of the synapses from layer l-1 to layer l of a network that
+    holds ``batch`` copies (the first ``len(syn) / batch`` synapses are copy 0's)."""
 
-    def __init__(self, syn, source, target, dt):
-        self.syn, self.source, self.target = syn, source, target
-        self.pre = np.asarray(syn.i[:])
-        self.post = np.asarray(syn.j[:])
+    def __init__(self, syn, source, target, dt, batch, max_steps):
+        count = len(syn) // batch
+        self.syn, self.source, self.target, self.batch = syn, source, target, batch
+        self.n_pre, self.n_post = source.n // batch, target.n // batch
+        self.pre = np.asarray(syn.i[:count])
+        self.post = np.asarray(syn.j[:count])
         self.dt = dt
         self.taus = layer_taus(target)
         self.P = cascade_propagator(float(dt / second), self.taus)
-        self.set_delays(np.rint(np.asarray(syn.delay[:] / dt)).astype(int))
+        self.max_steps = int(max_steps)
+        self.senders = SenderCascades((batch, self.n_pre), self.max_steps, self.P,
+                                      impulse=source.kind == "spikes")
+        steps = np.broadcast_to(np.rint(np.asarray(syn.delay[:] / dt)).astype(int), (len(syn),))
+        self.set_delays(steps[:count])
 
-    def set_delays(self, steps, all_lags=None):
-        """Whole-step delays per synapse; ``all_lags`` keeps cascades for 0..all_lags."""
-        if all_lags is None:
-            self.delays, self.delay_index = np.unique(steps, return_inverse=True)
-        else:
-            self.delays, self.delay_index = np.arange(all_lags + 1), np.asarray(steps)
-        if getattr(self, "senders", None) is None or len(self.senders.delays) != len(self.delays) \
-                or np.any(self.senders.delays != self.delays):
-            self.senders = DelayedCascades(self.source.n, self.delays, self.P,
-                                           impulse=self.source.kind == "spikes")
+    def set_delays(self, steps):
+        """Whole-step delays per synapse (of one copy)."""
+        self.delays, self.delay_index = np.unique(steps, return_inverse=True)
 
     def dense(self, w):
         """Weights as (delays, n_pre, n_post), zero where there is no synapse."""
-        W = np.zeros((len(self.delays), self.source.n, self.target.n))
+        W = np.zeros((len(self.delays), self.n_pre, self.n_post))
         W[self.delay_index, self.pre, self.post] = w
         return W
 
+    def sender_buckets(self):
+        """Buckets of every sender at every delay in use: (delays, batch, n_pre, K+1)."""
+        return self.senders.delayed(self.delays)
+
     def synapse_buckets(self):
-        """u_{i_s, d_s}^k for every synapse s: (S, K+1)."""
-        return self.senders.u[self.delay_index, self.pre]
+        """u_{i_s, d_s}^k for every synapse s: (batch, S, K+1)."""
+        return self.sender_buckets()[self.delay_index, :, self.pre].transpose(1, 0, 2)
 
 
 class WeightGradient:
-    """``dL/dw_s = sum_t delta_j(t) sum_k v_j^k(t) u_{i,d}^k(t)``, buffered over steps.
+    """``dL/dw_s = sum_t sum_b delta_bj(t) sum_k v_j^k u_{b,i,d}^k(t)``, buffered over steps.
 
-    Per step it stores u (delays, n_pre, K+1) and ``v * delta`` (n_post, K+1); a flush
-    does one matrix product per delay, ``G_d = U_d^T (v delta)``, and adds ``G_d[i, j]``
-    to each synapse. Exact, and O(buffer) memory. With ``derivative=True`` it computes
-    the delay gradient instead: u is replaced by ``-du^k/dt = (u^k - u^{k-1})/tau_k``
-    (k >= 1) and the result is multiplied by ``w_s`` (and by 1e-3: per ms).
+    Per step it stores u (delays, batch, n_pre, K+1) and ``v * delta`` (batch, n_post,
+    K+1); a flush does one matrix product per delay, ``G_d = U_d^T (v delta)`` with steps,
+    batch and buckets as the contracted axis, and adds ``G_d[i, j]`` to each synapse:
+    for one delay, ``S (K+1)`` multiply-adds per step and sample, the floor of the work.
+    With ``derivative=True`` it computes the delay gradient instead: u is replaced by
+    ``-du^k/dt = (u^k - u^{k-1})/tau_k`` (k >= 1) and the result is multiplied by
+    ``w_s`` (and by 1e-3: per ms).
     """
 
     def __init__(self, conn, size=32, derivative=False):
         self.conn, self.derivative, self.size = conn, derivative, size
-        self.u = np.zeros((size, *conn.senders.u.shape))
-        self.vd = np.zeros((size, conn.target.n, conn.P.shape[0]))
+        self.u = np.zeros((size, len(conn.delays), conn.batch, conn.n_pre, conn.P.shape[0]))
+        self.vd = np.zeros((size, conn.batch, conn.n_post, conn.P.shape[0]))
         self.count = 0
+        self.weights = None
 
     def add(self, u, vd, grad):
         if u.shape != self.u.shape[1:]:        # the connection's set of delays changed
@@ -152,9 +178,9 @@ class WeightGradient:
         if self.derivative:
             u = (u[..., 1:] - u[..., :-1]) / conn.taus
             vd = vd[..., 1:]
-        right = vd.transpose(0, 2, 1).reshape(-1, conn.target.n)
-        for index in range(len(conn.delays)):
-            left = u[:, index].transpose(1, 0, 2).reshape(conn.source.n, -1)
+        right = vd.transpose(0, 1, 3, 2).reshape(-1, conn.n_post)
+        for index in range(u.shape[1]):
+            left = u[:, index].transpose(2, 0, 1, 3).reshape(conn.n_pre, -1)
             G = left @ right
             mask = conn.delay_index == index
             scale = self.weights[mask] * 1e-3 if self.derivative else 1.0
@@ -184,17 +210,216 @@ def activation_slope(layer, x):
     return (x > 0).astype(float) if is_relu(layer) else np.ones_like(x)
 
 
+class Engine:
+    """The learner's per-step work on one Brian2 network of ``batch`` copies.
+
+    Holds the connections (sender cascades), the gradient buffers, the forward-mode
+    traces of rule 'exact', views of the Brian2 arrays and the ``network_operation``.
+    The learner keeps one engine per batch size; they share its parameters.
+    """
+
+    def __init__(self, learner, net, batch):
+        self.learner, self.net, self.batch = learner, net, batch
+        self.sizes = [layer.n // batch for layer in net.layers]
+        self.connections = []
+        for l, syn in enumerate(net.synapses):
+            steps = np.rint(np.asarray(syn.delay[:] / learner.dt)).astype(int)
+            max_steps = max(net.layers[l].max_lag, int(np.max(steps, initial=0)))
+            self.connections.append(Connection(syn, net.layers[l], net.layers[l + 1],
+                                               learner.dt, batch, max_steps))
+        self.weight_grads = [WeightGradient(c) for c in self.connections]
+        self.delay_grads = {l: WeightGradient(c, derivative=True)
+                            for l, c in enumerate(self.connections) if learner.delay_trained[l]}
+        if learner.rule == "exact":
+            self._make_exact_traces()
+        self.operation = NetworkOperation(self._on_step, when="end", order=100,
+                                          name="sgbrian_learner*")
+        net.network.add(self.operation)
+        self.plan = None
+
+    # -- parameters into the Brian2 objects ------------------------------------------
+    def write_params(self, params):
+        B = self.batch
+        for l, layer in enumerate(self.net.layers[1:], start=1):
+            g = layer.group
+            self.net.synapses[l - 1].variables["w"].get_value()[:] = np.tile(params[f"w{l - 1}"], B)
+            for k in range(layer.K + 1):
+                g.variables[f"v_{k}"].get_value()[:] = np.tile(params[f"v{l}"][:, k], B)
+            g.variables["b"].get_value()[:] = np.tile(params[f"b{l}"], B)
+        self.dense = [c.dense(params[f"w{l}"]) for l, c in enumerate(self.connections)]
+
+    def apply_delays(self, params, dt):
+        """Round the continuous delays to whole steps in the Brian2 synapses (between runs)."""
+        for l, conn in enumerate(self.connections):
+            if self.learner.delay_trained[l]:
+                steps = np.rint(params[f"d{l}"] * float(ms / dt)).astype(int)
+                delay = self.net.synapses[l].pre.variables["delay"].get_value()
+                delay[:] = np.tile(steps, self.batch) * float(dt / second)
+                conn.set_delays(steps)
+
+    def bind_views(self):
+        """Cache views of the Brian2 arrays read at every step (valid for one run)."""
+        self._U = [[layer.group.variables[f"U_{k}"].get_value() for k in range(layer.K + 1)]
+                   for layer in self.net.layers[1:]]
+        self._senders = []
+        for layer in self.net.layers[:-1]:
+            name = "_spikespace" if layer.kind == "spikes" else "r"
+            self._senders.append(layer.group.variables[name].get_value())
+        self._spikespaces = [layer.group.variables["_spikespace"].get_value()
+                             for layer in self.net.layers[1:]]
+        self._payloads = [layer.group.variables["q"].get_value() for layer in self.net.layers[1:]]
+        self.state_arrays = self.net.state_arrays()
+
+    def reset(self):
+        """Every state variable, sender cascade and trace back to rest."""
+        for array in self.state_arrays:
+            array[:] = 0
+        for conn in self.connections:
+            conn.senders.reset()
+        if self.learner.rule == "exact":
+            for _, trace in self.exact.values():
+                trace.reset()
+
+    # -- forward-mode traces of the exact rule -------------------------------------
+    def _make_exact_traces(self):
+        readout, syn0 = self.connections[1], self.connections[0]
+        n, K = self.sizes[1], self.net.layers[1].K
+        make = lambda size: SenderCascades((self.batch, size), readout.max_steps, readout.P)  # noqa: E731
+        self.exact = {"w0": (syn0.post, make(len(syn0.pre))),
+                      "v1": (np.repeat(np.arange(n), K + 1), make(n * (K + 1))),
+                      "b1": (np.arange(n), make(n))}
+
+    def _step_exact_traces(self, x1, U1, v1):
+        slope = activation_slope(self.net.layers[1], x1)                 # (B, n)
+        c0 = self.connections[0]
+        z = {"w0": slope[:, c0.post] * np.einsum("bsk,sk->bs", c0.synapse_buckets(), v1[c0.post]),
+             "v1": (slope[:, :, None] * U1).reshape(self.batch, -1),
+             "b1": slope}
+        for name, (_, trace) in self.exact.items():
+            trace.step(z[name])
+
+    # -- one time step ---------------------------------------------------------------
+    def _sender_signal(self, l):
+        layer, array = self.net.layers[l], self._senders[l]
+        if layer.kind != "spikes":
+            return array.reshape(self.batch, -1)
+        spikes = np.zeros(layer.n)
+        spikes[array[:array[-1]]] = 1.0
+        return spikes.reshape(self.batch, -1)
+
+    def _on_step(self):
+        plan = self.plan
+        if plan is None:
+            return
+        step = plan["step"]
+        plan["step"] += 1
+        index = plan["slot"][step]
+        n = step - plan["starts"][index]
+        batch = plan["batches"][index]
+        if n == 0:
+            plan["data"] = self.learner.loss.prepare(batch, self.batch, plan["lengths"][index],
+                                                     self.learner.dt)
+            plan["metrics"].start_batch(batch, self.batch, plan["data"])
+        active = plan["data"]["active"][n] if n < len(plan["data"]["active"]) else None
+        if active is not None:
+            self._count_events(plan, active)
+            self._learn_step(plan, n)
+        if n == plan["lengths"][index] - 1:
+            self.learner._end_batch(self, plan)
+
+    def _count_events(self, plan, active):
+        for l, (spikespace, q, counter) in enumerate(zip(self._spikespaces, self._payloads,
+                                                         plan["events"])):
+            count = spikespace[-1]
+            if count:
+                fired = spikespace[:count]
+                fired = fired[active[fired // self.sizes[l + 1]]]
+                counter[0] += len(fired)
+                counter[1] += np.abs(q[fired]).sum()
+
+    def _learn_step(self, plan, n):
+        learner = self.learner
+        params = learner.params
+        for l, conn in enumerate(self.connections):
+            conn.senders.step(self._sender_signal(l))
+        U = [np.stack(views, axis=-1).reshape(self.batch, size, -1)
+             for views, size in zip(self._U, self.sizes[1:])]
+        x = [params[f"b{l}"] + np.einsum("bnk,nk->bn", U[l - 1], params[f"v{l}"])
+             for l in range(1, len(self.net.layers))]
+        readout = self.net.layers[-1]
+        y = activation(readout, x[-1])
+        if learner.rule == "exact":
+            self._step_exact_traces(x[0], U[0], params["v1"])
+        losses, dy = learner.loss.batch_step(y, plan["data"], n)
+        if not np.all(np.isfinite(losses)):
+            learner._diverged(f"the loss became {losses.sum()} at step {n} of a sample")
+        plan["metrics"].add(n, y, losses)
+        if plan["train"] and dy is not None:
+            self._backward(dy * activation_slope(readout, x[-1]), x, U)
+            plan["steps_since_update"] += 1
+            if (plan["apply"] and learner.update_every != "sample"
+                    and plan["steps_since_update"] >= learner.update_every):
+                learner._update(self, plan)
+
+    def _backward(self, delta, x, U):
+        """Accumulate this step's gradients, summed over the batch, from the readout down
+        (MODEL.md section 5). ``delta``: (batch, n_readout)."""
+        learner = self.learner
+        grads, params, train = learner.grads, learner.params, learner.train
+        for l in range(len(self.net.layers) - 1, 0, -1):
+            conn, v = self.connections[l - 1], params[f"v{l}"]
+            vd = delta[:, :, None] * v                                      # (B, n, K+1)
+            if "v" in train:
+                grads[f"v{l}"] += np.einsum("bn,bnk->nk", delta, U[l - 1])
+            if "b" in train:
+                grads[f"b{l}"] += delta.sum(axis=0)
+            if "w" in train or l - 1 in self.delay_grads:
+                buckets = conn.sender_buckets()
+                if "w" in train:
+                    self.weight_grads[l - 1].add(buckets, vd, grads[f"w{l - 1}"])
+                if l - 1 in self.delay_grads:
+                    self.delay_grads[l - 1].weights = params[f"w{l - 1}"]
+                    self.delay_grads[l - 1].add(buckets, vd, grads[f"d{l - 1}"])
+            if l == 1:
+                return
+            if learner.rule == "exact":
+                eps = np.einsum("dij,bjk->dbik", self.dense[l - 1], vd)       # (D, B, n_h, K+1)
+                readout = self.connections[l - 1]
+                for name, (owner, trace) in self.exact.items():
+                    if name[0] in train:
+                        Z = trace.delayed(readout.delays)                    # (D, B, P, K+1)
+                        grads[name] += np.einsum("dbpk,dbpk->p", eps[:, :, owner],
+                                                 Z).reshape(grads[name].shape)
+                return
+            eps = np.einsum("dij,bj->bi", self.dense[l - 1], vd.sum(axis=2))
+            delta = activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
+
+    def flush(self, grads, train):
+        for l, wg in enumerate(self.weight_grads):
+            if "w" in train:
+                wg.flush(grads[f"w{l}"])
+        for l, dg in self.delay_grads.items():
+            dg.flush(grads[f"d{l}"])
+
+    def clear_buffers(self):
+        for wg in self.weight_grads + list(self.delay_grads.values()):
+            wg.count = 0
+
+
 class OnlineLearner:
     """Trains an :class:`~sgbrian.builder.SGNetwork` online, inside its Brian2 run.
 
     ``loss``: :class:`~sgbrian.losses.MSELoss` or :class:`~sgbrian.losses.CrossEntropyLoss`.
     ``rule``: 'exact' (one hidden layer) or 'spatial' (any depth).
     ``optimizer``: :class:`~sgbrian.optim.SGD` or :class:`~sgbrian.optim.Adam`.
-    ``train``: which of 'w', 'v', 'b', 'd' (delays) to train. ``update_every``: an int n (update after
-    every n steps with a loss) or 'sample' (accumulate over a sample, update at its end).
+    ``train``: which of 'w', 'v', 'b', 'd' (delays) to train. ``update_every``: an int n
+    (update after every n steps with a loss) or 'sample' (accumulate over a sample, or a
+    batch of samples, and update at its end).
     ``clip_norm``: global gradient-norm clipping. ``lr_schedule``: epoch -> multiplier.
     Parameters are named ``w{l}`` and ``d{l}`` (weights and delays in ms of the synapses
     from layer l), ``v{l}`` (n_l x (K+1)) and ``b{l}`` (layer l).
+    ``fit``, ``evaluate`` and ``gradients`` take ``batch_size``: samples run side by side
+    in a replica of the network with that many copies (built once per size).
     """
 
     def __init__(self, net, loss, rule="spatial", optimizer=None, train=("w", "v", "b"),
@@ -221,30 +446,28 @@ class OnlineLearner:
         self.lr_schedule = lr_schedule or schedule("constant")
         self.rng = np.random.default_rng(seed)
         self.dt = net.layers[1].group.clock.dt
-        if hasattr(loss, "start_step"):
+        if hasattr(loss, "start"):
             loss.start_step = int(round(float(loss.start / self.dt)))
-        self.connections = [Connection(syn, net.layers[l], net.layers[l + 1], self.dt)
-                            for l, syn in enumerate(net.synapses)]
         self.delay_trained = [("d" in self.train and (rule == "spatial" or l == len(net.synapses) - 1))
                               for l in range(len(net.synapses))]
         self.params = self._read_params()
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()
                       if name[0] in self.train}
         self.last_good = {name: p.copy() for name, p in self.params.items()}
-        self.weight_grads = [WeightGradient(c) for c in self.connections]
-        self.delay_grads = {}
-        for l, conn in enumerate(self.connections):
-            if self.delay_trained[l]:
-                conn.max_steps = int(max(conn.source.max_lag, conn.delays.max(initial=0)))
-                conn.set_delays(conn.delays[conn.delay_index], all_lags=conn.max_steps)
-                self.delay_grads[l] = WeightGradient(conn, derivative=True)
-                self.delay_grads[l].weights = self.params[f"w{l}"]
-        if rule == "exact":
-            self._make_exact_traces()
-        self.operation = NetworkOperation(self._on_step, when="end", order=100,
-                                          name="sgbrian_learner*")
-        net.network.add(self.operation)
-        self._plan = None
+        self.engines = {1: Engine(self, net, 1)}
+
+    def engine(self, batch_size=1):
+        """The engine (network of ``batch_size`` copies) for that batch size."""
+        batch_size = check_int("batch_size", batch_size, 1)
+        if batch_size not in self.engines:
+            self.write_params()
+            replica = self.net.replicate(batch_size)
+            self.engines[batch_size] = Engine(self, replica, batch_size)
+        return self.engines[batch_size]
+
+    @property
+    def connections(self):
+        return self.engines[1].connections
 
     # -- parameters ---------------------------------------------------------------
     def _read_params(self):
@@ -259,152 +482,27 @@ class OnlineLearner:
                 params[f"d{l - 1}"] = np.array(self.net.synapses[l - 1].delay[:] / ms, dtype=float)
         return params
 
-    def _apply_delays(self):
-        """Round the continuous delays to whole steps in the Brian2 synapses (between runs)."""
-        for l, conn in enumerate(self.connections):
-            if self.delay_trained[l]:
-                steps = np.rint(self.params[f"d{l}"] * float(ms / self.dt)).astype(int)
-                self.net.synapses[l].pre.variables["delay"].get_value()[:] = steps * float(self.dt / second)
-                conn.set_delays(steps, all_lags=conn.max_steps)
-        if self.rule == "exact" and any(self.delay_trained):
-            self._make_exact_traces()          # the readout's delay set may have changed
-
     def write_params(self):
-        """Copy the learner's parameters into the Brian2 objects."""
-        for l, layer in enumerate(self.net.layers[1:], start=1):
-            g = layer.group
-            self.net.synapses[l - 1].variables["w"].get_value()[:] = self.params[f"w{l - 1}"]
-            for k in range(layer.K + 1):
-                g.variables[f"v_{k}"].get_value()[:] = self.params[f"v{l}"][:, k]
-            g.variables["b"].get_value()[:] = self.params[f"b{l}"]
-        self._dense = [c.dense(self.params[f"w{l}"]) for l, c in enumerate(self.connections)]
+        """Copy the learner's parameters into the Brian2 objects (every batch size)."""
+        for engine in self.engines.values():
+            engine.write_params(self.params)
 
-    def _bind_views(self):
-        """Cache views of the Brian2 arrays read at every step (valid for one run)."""
-        self._U = [[layer.group.variables[f"U_{k}"].get_value() for k in range(layer.K + 1)]
-                   for layer in self.net.layers[1:]]
-        self._senders = []
-        for layer in self.net.layers[:-1]:
-            name = "_spikespace" if layer.kind == "spikes" else "r"
-            self._senders.append(layer.group.variables[name].get_value())
-        self._spikespaces = [layer.group.variables["_spikespace"].get_value()
-                             for layer in self.net.layers[1:]]
-        self._payloads = [layer.group.variables["q"].get_value() for layer in self.net.layers[1:]]
-
-    # -- forward-mode traces of the exact rule -------------------------------------
-    def _make_exact_traces(self):
-        hidden, readout = self.net.layers[1], self.connections[1]
-        delays, P = readout.delays, readout.P
-        syn0 = self.connections[0]
-        self.exact = {
-            "w0": (syn0.post, DelayedCascades(len(syn0.pre), delays, P)),
-            "v1": (np.repeat(np.arange(hidden.n), hidden.K + 1),
-                   DelayedCascades(hidden.n * (hidden.K + 1), delays, P)),
-            "b1": (np.arange(hidden.n), DelayedCascades(hidden.n, delays, P)),
-        }
-
-    def _step_exact_traces(self, x1, U1):
-        slope = activation_slope(self.net.layers[1], x1)
-        c0 = self.connections[0]
-        v1 = self.params["v1"]
-        z = {"w0": slope[c0.post] * np.einsum("sk,sk->s", c0.synapse_buckets(), v1[c0.post]),
-             "v1": (slope[:, None] * U1).ravel(),
-             "b1": slope}
-        for name, (_, trace) in self.exact.items():
-            trace.step(z[name])
-
-    # -- one time step ---------------------------------------------------------------
-    def _sender_signal(self, l):
-        layer, array = self.net.layers[l], self._senders[l]
-        if layer.kind != "spikes":
-            return array
-        spikes = np.zeros(layer.n)
-        spikes[array[:array[-1]]] = 1.0
-        return spikes
-
-    def _on_step(self):
-        plan = self._plan
-        if plan is None:
-            return
-        step = plan["step"]
-        plan["step"] += 1
-        sample_index = plan["slot"][step]
-        n = step - plan["starts"][sample_index]
-        sample = plan["samples"][sample_index]
-        for spikespace, q, counter in zip(self._spikespaces, self._payloads, plan["events"]):
-            count = spikespace[-1]
-            if count:
-                counter[0] += count
-                counter[1] += np.abs(q[spikespace[:count]]).sum()
-        if n < sample.n_steps:
-            self._learn_step(sample, n, plan)
-        if n == plan["lengths"][sample_index] - 1:
-            self._end_sample(sample, plan)
-
-    def _learn_step(self, sample, n, plan):
-        for l, conn in enumerate(self.connections):
-            conn.senders.step(self._sender_signal(l))
-        U = [np.stack(views, axis=1) for views in self._U]
-        x = [self.params[f"b{l}"] + np.einsum("nk,nk->n", U[l - 1], self.params[f"v{l}"])
-             for l in range(1, len(self.net.layers))]
-        readout = self.net.layers[-1]
-        y = activation(readout, x[-1])
-        if self.rule == "exact":
-            self._step_exact_traces(x[0], U[0])
-        loss, dy = self.loss.step(y, sample, n)
-        if not np.isfinite(loss):
-            self._diverged(f"the loss became {loss} at step {n} of a sample")
-        plan["metrics"].add(sample, n, y, loss)
-        if plan["train"] and dy is not None:
-            self._backward(dy * activation_slope(readout, x[-1]), x, U)
-            plan["steps_since_update"] += 1
-            if (plan["apply"] and self.update_every != "sample"
-                    and plan["steps_since_update"] >= self.update_every):
-                self._update(plan)
-
-    def _backward(self, delta, x, U):
-        """Accumulate this step's gradients, from the readout down (MODEL.md section 5)."""
-        grads, params = self.grads, self.params
-        for l in range(len(self.net.layers) - 1, 0, -1):
-            conn, v = self.connections[l - 1], params[f"v{l}"]
-            if "v" in self.train:
-                grads[f"v{l}"] += delta[:, None] * U[l - 1]
-            if "b" in self.train:
-                grads[f"b{l}"] += delta
-            if "w" in self.train:
-                self.weight_grads[l - 1].add(conn.senders.u, v * delta[:, None],
-                                             grads[f"w{l - 1}"])
-            if l - 1 in self.delay_grads:
-                self.delay_grads[l - 1].add(conn.senders.u, v * delta[:, None],
-                                            grads[f"d{l - 1}"])
-            if l == 1:
-                return
-            eps = np.einsum("dij,jk->dik", self._dense[l - 1], delta[:, None] * v)
-            if self.rule == "exact":
-                for name, (owner, trace) in self.exact.items():
-                    if name[0] in self.train:
-                        grads[name] += np.einsum("dpk,dpk->p", eps[:, owner],
-                                                 trace.u).reshape(grads[name].shape)
-                return
-            delta = activation_slope(self.net.layers[l - 1], x[l - 2]) * eps.sum(axis=(0, 2))
-
+    # -- updates ------------------------------------------------------------------------
     def flush_gradients(self):
-        for l, wg in enumerate(self.weight_grads):
-            if "w" in self.train:
-                wg.flush(self.grads[f"w{l}"])
-        for l, dg in self.delay_grads.items():
-            dg.flush(self.grads[f"d{l}"])
+        for engine in self.engines.values():
+            engine.flush(self.grads, self.train)
 
-    def _update(self, plan):
+    def _update(self, engine, plan):
         from .optim import clip_by_global_norm
-        self.flush_gradients()
+        engine.flush(self.grads, self.train)
         norm = clip_by_global_norm(self.grads, self.clip_norm)
         if not np.isfinite(norm):
             self._diverged("a gradient became NaN or infinite")
         self.optimizer.step(self.params, self.grads, plan["lr_scale"])
-        for l in self.delay_grads:
-            bound = self.connections[l].max_steps * float(self.dt / ms)
-            np.clip(self.params[f"d{l}"], 0.0, bound, out=self.params[f"d{l}"])
+        for l, conn in enumerate(engine.connections):
+            if self.delay_trained[l]:
+                bound = conn.max_steps * float(self.dt / ms)
+                np.clip(self.params[f"d{l}"], 0.0, bound, out=self.params[f"d{l}"])
         if not all(np.all(np.isfinite(p)) for p in self.params.values()):
             self._diverged("a parameter became NaN or infinite after an update")
         for g in self.grads.values():
@@ -416,86 +514,86 @@ class OnlineLearner:
         for name, p in self.last_good.items():
             self.params[name][:] = p
         self.write_params()
-        self._plan = None
+        for engine in self.engines.values():
+            engine.plan = None
         raise TrainingDiverged(f"training diverged: {why}; the last good parameters (end of the "
                                "last finite sample) have been restored. Lower the learning rate "
                                "or set clip_norm.")
 
-    def _end_sample(self, sample, plan):
+    def _end_batch(self, engine, plan):
         if (plan["apply"] and self.update_every == "sample" and plan["steps_since_update"]):
-            self._update(plan)
-        plan["metrics"].end_sample(sample)
+            self._update(engine, plan)
+        plan["metrics"].end_batch()
         for name, p in self.params.items():
             self.last_good[name][:] = p
-        for array in self._state_arrays:
-            array[:] = 0
-        for conn in self.connections:
-            conn.senders.reset()
-        if self.rule == "exact":
-            for _, trace in self.exact.values():
-                trace.reset()
-        plan["done"] += 1
-        if plan["progress"] and plan["done"] % plan["progress_every"] == 0:
+        engine.reset()
+        plan["done"] += len(plan["batches"][plan["slot"][plan["step"] - 1]])
+        if plan["progress"] and plan["done"] >= plan["next_report"]:
+            plan["next_report"] += plan["progress_every"]
             plan["progress"](plan)
 
     # -- running a list of samples -----------------------------------------------------
-    def run_samples(self, samples, train, metrics, lr_scale=1.0, progress=None, apply=True):
-        """Run ``samples`` through the network in one Brian2 run; reset between samples.
+    def run_samples(self, samples, train, metrics, lr_scale=1.0, progress=None, apply=True,
+                    batch_size=1):
+        """Run ``samples`` through the network in one Brian2 run, ``batch_size`` at a time
+        side by side; reset between batches.
 
         ``train``: accumulate gradients; ``apply``: also update the parameters.
         """
-        from .datasets import concatenate_inputs
+        from .datasets import batch_inputs
         if not samples:
             raise ValueError("samples must not be empty")
-        self.net.check_device()
-        first = self.connections[0]
-        gap = int(first.delays.max(initial=0)) if self.net.layers[0].kind == "spikes" else 0
-        inputs, starts = concatenate_inputs(samples, gap, self.dt)
-        lengths = np.array([s.n_steps + gap for s in samples])
-        start = self.net.network.t
+        engine = self.engine(batch_size)
+        net = engine.net
+        net.check_device()
+        gap = int(engine.connections[0].delays.max(initial=0)) \
+            if net.layers[0].kind == "spikes" else 0
+        batches = [samples[i:i + batch_size] for i in range(0, len(samples), batch_size)]
+        inputs, starts, lengths = batch_inputs(batches, batch_size, gap, self.dt,
+                                               engine.sizes[0])
         if isinstance(inputs, tuple):
-            self.net.set_input(spikes=inputs, start=start)
+            net.set_input(spikes=inputs, start=net.network.t)
         else:
-            self.net.set_input(signal=inputs, start=start)
-        self._apply_delays()
-        self.write_params()                   # also rebuilds the dense weights per delay
-        self._bind_views()
-        self._state_arrays = self.net.state_arrays()
-        for array in self._state_arrays:      # start at rest, whatever ran before
-            array[:] = 0
-        self.net.clear_spike_queues()
+            net.set_input(signal=inputs, start=net.network.t)
+        engine.apply_delays(self.params, self.dt)
+        engine.write_params(self.params)
+        engine.bind_views()
+        engine.reset()                          # start at rest, whatever ran before
+        net.clear_spike_queues()
         for g in self.grads.values():
             g[:] = 0
-        for wg in self.weight_grads + list(self.delay_grads.values()):
-            wg.count = 0
+        engine.clear_buffers()
         total = int(lengths.sum())
-        self._plan = dict(step=0, samples=samples, starts=starts, lengths=lengths,
-                          slot=np.repeat(np.arange(len(samples)), lengths), train=train,
-                          metrics=metrics, steps_since_update=0, lr_scale=lr_scale, apply=apply,
-                          events=[[0, 0.0] for _ in self.net.layers[1:]], done=0,
-                          progress=progress, progress_every=max(1, len(samples) // 10))
+        engine.plan = dict(step=0, batches=batches, starts=starts, lengths=lengths,
+                           slot=np.repeat(np.arange(len(batches)), lengths), train=train,
+                           metrics=metrics, steps_since_update=0, lr_scale=lr_scale, apply=apply,
+                           events=[[0, 0.0] for _ in net.layers[1:]], done=0,
+                           samples=samples, progress=progress,
+                           progress_every=max(1, len(samples) // 10))
+        engine.plan["next_report"] = engine.plan["progress_every"]
         try:
-            self.net.network.run(total * self.dt)
+            net.network.run(total * self.dt)
         except Exception as error:          # Brian2 wraps errors raised in operations
             cause = error
             while cause is not None and not isinstance(cause, TrainingDiverged):
                 cause = cause.__cause__ or cause.__context__
             raise cause if cause is not None else error
         finally:
-            plan, self._plan = self._plan, None
+            plan, engine.plan = engine.plan, None
         if apply and train and plan["steps_since_update"]:
-            self._update(plan)              # what is left of the last update interval
-        neurons = sum(layer.n for layer in self.net.layers[1:])
+            self._update(engine, plan)      # what is left of the last update interval
+        neurons = sum(engine.sizes[1:])
         seconds = float(sum(s.n_steps for s in samples) * self.dt / second)
         metrics.events_per_neuron_per_s = sum(c[0] for c in plan["events"]) / neurons / seconds
         metrics.quanta_per_neuron_per_s = sum(c[1] for c in plan["events"]) / neurons / seconds
         return metrics
 
-    def gradients(self, samples):
+    def gradients(self, samples, batch_size=1):
         """Summed gradients of the per-step loss over ``samples`` (accumulate mode, no
-        update): a dict like ``params``."""
+        update): a dict like ``params``. Any ``batch_size`` gives the same sum."""
         from .training import Metrics
-        self.run_samples(list(samples), train=True, metrics=Metrics(self.loss), apply=False)
+        self.run_samples(list(samples), train=True, metrics=Metrics(self.loss), apply=False,
+                         batch_size=batch_size)
         self.flush_gradients()
         return {name: g.copy() for name, g in self.grads.items()}
 
@@ -510,5 +608,7 @@ class OnlineLearner:
         return evaluate(self, samples, **kwargs)
 
     def detach(self):
-        """Remove the learner's operation from the network (e.g. before a standalone run)."""
-        self.net.network.remove(self.operation)
+        """Remove the learner's operations from the networks (e.g. before a standalone run)."""
+        for engine in self.engines.values():
+            if engine.operation in engine.net.network.objects:
+                engine.net.network.remove(engine.operation)

@@ -1,13 +1,48 @@
-"""Per-step losses of the readout and their error signals ``dL(t)/dy``."""
+"""Per-step losses of the readout and their error signals ``dL(t)/dy``.
+
+Each loss works on a batch: ``prepare`` turns the samples of a batch into arrays over
+(step, copy) once, and ``batch_step`` gives every copy's loss at step n and ``dL/dy``
+(batch, n_out) in a few numpy operations. Steps past a sample's end, and copies that
+hold no sample (the last batch of an epoch may be short), have weight 0. ``step`` is the
+same loss for one sample, for analyses.
+"""
 import numpy as np
 from brian2 import ms
 
 from .validation import check_time
 
 
+def _batch_weights(samples, copies, length, start=0):
+    """(length, copies) loss weights: each sample's weight (1 if none) on its own steps
+    from ``start`` on, 0 elsewhere; and (length, copies) ``active`` (inside a sample)."""
+    weight = np.zeros((length, copies))
+    active = np.zeros((length, copies), bool)
+    for b, sample in enumerate(samples):
+        n = sample.n_steps
+        active[:n, b] = True
+        weight[:n, b] = 1.0 if sample.weight is None else sample.weight
+    weight[:start] = 0.0
+    return weight, active
+
+
 class MSELoss:
     """``L(t) = m(t) * 1/2 * sum_j (y_j(t) - target_j(t))^2`` (m: optional per-step weight)."""
     name = "mse"
+    start_step = 0
+
+    def prepare(self, samples, copies, length=None, dt=None):
+        length = max(s.n_steps for s in samples)
+        weight, active = _batch_weights(samples, copies, length)
+        target = np.zeros((length, copies, samples[0].target.shape[1]))
+        for b, sample in enumerate(samples):
+            target[:sample.n_steps, b] = sample.target
+        return {"weight": weight, "active": active, "target": target, "samples": samples}
+
+    def batch_step(self, y, data, n):
+        """Losses (copies,) and ``dL/dy`` (copies, n_out) at step n."""
+        error = y - data["target"][n]
+        weight = data["weight"][n]
+        return weight * 0.5 * np.einsum("bj,bj->b", error, error), weight[:, None] * error
 
     def step(self, y, sample, n):
         error = y - sample.target[n]
@@ -26,6 +61,25 @@ class CrossEntropyLoss:
     def __init__(self, start=0 * ms):
         self.start = check_time("start", start, allow_zero=True)
         self.start_step = None     # set by the learner from dt
+
+    def prepare(self, samples, copies, length=None, dt=None):
+        length = max(s.n_steps for s in samples)
+        weight, active = _batch_weights(samples, copies, length, self.start_step or 0)
+        labels = np.zeros(copies, dtype=int)
+        labels[:len(samples)] = [s.target for s in samples]
+        return {"weight": weight, "active": active, "labels": labels, "samples": samples}
+
+    def batch_step(self, y, data, n):
+        """Losses (copies,) and ``dL/dy`` (copies, n_out) at step n (None before start)."""
+        if n < self.start_step:
+            return np.zeros(len(y)), None
+        weight = data["weight"][n]
+        z = y - y.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(z).sum(axis=1))
+        rows = np.arange(len(y))
+        grad = np.exp(z - log_norm[:, None]) * weight[:, None]
+        grad[rows, data["labels"]] -= weight
+        return -weight * (z[rows, data["labels"]] - log_norm), grad
 
     def step(self, y, sample, n):
         if n < self.start_step:

@@ -32,37 +32,46 @@ class Metrics:
         self.sq_error = self.sum_t = self.sum_t2 = self.count = 0.0
         self.correct = 0
         self.events_per_neuron_per_s = self.quanta_per_neuron_per_s = float("nan")
-        self._new_sample()
 
-    def _new_sample(self):
-        self.loss_sum, self.loss_steps, self.y_sum, self.trace = 0.0, 0, 0.0, []
+    def start_batch(self, samples, copies, data):
+        """A batch of ``samples`` (one per copy) starts; ``data``: the loss's arrays."""
+        self.samples, self.data = samples, data
+        self.loss_sum = np.zeros(copies)
+        self.loss_steps = np.zeros(copies)
+        self.y_sum, self.trace = 0.0, []
 
-    def add(self, sample, n, y, loss):
-        self.loss_sum += loss
+    def add(self, n, y, losses):
+        """Step n of the batch: readouts ``y`` (copies, n_out) and per-copy ``losses``."""
+        active = self.data["active"][n]
+        self.loss_sum += losses
         if self.record_outputs:
             self.trace.append(y.copy())
         if self.kind == "mse":
-            if sample.weight is None or sample.weight[n] > 0:
-                target = sample.target[n]
-                self.sq_error += float(((y - target) ** 2).sum())
-                self.sum_t += float(target.sum())
-                self.sum_t2 += float((target ** 2).sum())
-                self.count += target.size
-                self.loss_steps += 1
+            counted = active & (self.data["weight"][n] > 0)
+            target = self.data["target"][n][counted]
+            error = y[counted] - target
+            self.sq_error += float((error ** 2).sum())
+            self.sum_t += float(target.sum())
+            self.sum_t2 += float((target ** 2).sum())
+            self.count += target.size
+            self.loss_steps += counted
         elif n >= self.start_step:
-            self.y_sum = self.y_sum + y
-            self.loss_steps += 1
+            self.y_sum = self.y_sum + y * active[:, None]
+            self.loss_steps += active
 
-    def end_sample(self, sample):
-        self.total_loss += self.loss_sum
-        self.sample_losses.append(self.loss_sum / max(1, self.loss_steps))
-        if self.kind != "mse":
-            prediction = int(np.argmax(self.y_sum))
-            self.predictions.append(prediction)
-            self.correct += prediction == sample.target
-        if self.record_outputs:
-            self.outputs.append(np.array(self.trace))
-        self._new_sample()
+    def end_batch(self):
+        """Close the batch: one loss (mean over its counted steps) and, for cross-entropy,
+        one prediction per sample, in the order of the samples."""
+        trace = np.array(self.trace) if self.record_outputs else None
+        for b, sample in enumerate(self.samples):
+            self.total_loss += self.loss_sum[b]
+            self.sample_losses.append(self.loss_sum[b] / max(1, self.loss_steps[b]))
+            if self.kind != "mse":
+                prediction = int(np.argmax(self.y_sum[b]))
+                self.predictions.append(prediction)
+                self.correct += prediction == sample.target
+            if self.record_outputs:
+                self.outputs.append(trace[:sample.n_steps, b])
 
     def summary(self):
         out = {"loss": float(np.mean(self.sample_losses)), "loss_sum": self.total_loss,
@@ -83,10 +92,11 @@ class Metrics:
         return out
 
 
-def evaluate(learner, samples, record_outputs=False):
-    """Run ``samples`` without learning; return the ``Metrics.summary()`` dict."""
+def evaluate(learner, samples, record_outputs=False, batch_size=1):
+    """Run ``samples`` without learning (``batch_size`` side by side); return the
+    ``Metrics.summary()`` dict."""
     metrics = Metrics(learner.loss, record_outputs)
-    learner.run_samples(list(samples), train=False, metrics=metrics)
+    learner.run_samples(list(samples), train=False, metrics=metrics, batch_size=batch_size)
     return metrics.summary()
 
 
@@ -103,10 +113,12 @@ def _progress_printer(epoch, stream):
 
 
 def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
-        progress=True, stream=None):
+        progress=True, stream=None, batch_size=1):
     """Train ``learner`` for ``epochs`` epochs over the samples ``train``.
 
-    Each epoch visits the samples in an order drawn from the learner's seeded RNG.
+    Each epoch visits the samples in an order drawn from the learner's seeded RNG,
+    ``batch_size`` at a time side by side (one update per batch with
+    ``update_every='sample'``).
     ``validation``: samples evaluated after each epoch. ``checkpoint``: a path written
     after every epoch (parameters, optimizer state, RNG state, epoch, history);
     ``resume=True`` continues from it and gives the same numbers as an uninterrupted
@@ -128,10 +140,11 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
         order = learner.rng.permutation(len(train))
         metrics = Metrics(learner.loss)
         learner.run_samples([train[i] for i in order], train=True, metrics=metrics,
-                            lr_scale=lr_scale,
+                            lr_scale=lr_scale, batch_size=batch_size,
                             progress=_progress_printer(epoch, stream) if progress else None)
         result = metrics.summary()
-        val = evaluate(learner, validation) if validation else {"loss": np.nan, "metric": np.nan}
+        val = evaluate(learner, validation, batch_size=batch_size) if validation else \
+            {"loss": np.nan, "metric": np.nan}
         records.append((epoch, result["loss"], result["metric"], val["loss"], val["metric"],
                         result["events_per_neuron_per_s"], lr_scale,
                         time.perf_counter() - started))
