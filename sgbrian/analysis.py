@@ -141,7 +141,7 @@ def unrolled_readout_gradients(learner, sample):
     length; the online learner's does not. Returns a dict like ``learner.gradients``.
     """
     from brian2 import SpikeMonitor, StateMonitor
-    from .learning import DelayedCascades
+    from .learning import SenderCascades
     net, conn = learner.net, learner.connections[-1]
     readout, sender = net.layers[-1], net.layers[-2]
     L = len(net.layers) - 1
@@ -175,11 +175,12 @@ def unrolled_readout_gradients(learner, sample):
         _, dy = learner.loss.step(activation(readout, x[n]), sample, n)
         if dy is not None:
             delta[n] = dy * activation_slope(readout, x[n])
-    cascades = DelayedCascades(sender.n, conn.delays, conn.P, impulse=sender.kind == "spikes")
-    history = np.empty((T, *cascades.u.shape))                     # the stored trajectory
+    cascades = SenderCascades((sender.n,), conn.delays.max(initial=0), conn.P,
+                              impulse=sender.kind == "spikes")
+    history = np.empty((T, len(conn.delays), sender.n, conn.P.shape[0]))   # the trajectory
     for n in range(T):
         cascades.step(signal[n])
-        history[n] = cascades.u
+        history[n] = cascades.delayed(conn.delays)
     u_syn = history[:, conn.delay_index, conn.pre]                  # (T, S, K+1)
     grads = {f"v{L}": np.einsum("tn,tnk->nk", delta, U), f"b{L}": delta.sum(axis=0),
              f"w{L - 1}": np.einsum("ts,tsk,sk->s", delta[:, conn.post], u_syn, v[conn.post])}

@@ -69,37 +69,43 @@ class SenderCascades:
 
     Each step: ``u <- P u`` with the tap held, then the tap is set to ``s(t)`` (or, for
     impulses, ``s(t)`` is added to bucket 1). The buckets of ``s(t - d)`` are
-    ``u(t - d)`` (zero before the start): :meth:`delayed` looks them up. Memory
-    ``(max_delay + 1)`` bucket vectors, independent of sequence length; work per step
-    one cascade, whatever the number of delays.
+    ``u(t - d)`` (zero before the start): :meth:`delayed` looks them up. The values live
+    in a ring of ``max(2, max_delay + 1)`` slots and each step writes the next slot from
+    the last one, so nothing is copied. Memory independent of sequence length; work per
+    step one cascade, whatever the number of delays.
     """
 
     def __init__(self, shape, max_delay, P, impulse=False):
         self.PT = P.T.copy()
         self.impulse = impulse
-        self.history = np.zeros((int(max_delay) + 1, *shape, P.shape[0]))
-        self.u = np.zeros((*shape, P.shape[0]))
+        self.history = np.zeros((max(2, int(max_delay) + 1), *shape, P.shape[0]))
         self.t = 0
+
+    @property
+    def u(self):
+        """The buckets now."""
+        return self.history[(self.t - 1) % len(self.history)]
 
     def reset(self):
         self.history[:] = 0
-        self.u[:] = 0
         self.t = 0
 
     def step(self, s):
-        np.matmul(self.u, self.PT, out=self.u)
+        size = len(self.history)
+        u = self.history[self.t % size]
+        np.matmul(self.history[(self.t - 1) % size], self.PT, out=u)
         if self.impulse:
-            self.u[..., 1] += s
+            u[..., 1] += s
         else:
-            self.u[..., 0] = s
-        self.history[self.t % len(self.history)] = self.u
+            u[..., 0] = s
         self.t += 1
 
     def delayed(self, delays):
         """Buckets of ``s(t - d)`` for each d in ``delays``: shape (len(delays), *shape, K+1)."""
-        if len(self.history) == 1:
+        delays = np.asarray(delays)
+        if delays.size == 1 and delays[0] == 0:
             return self.u[None]
-        return self.history[(self.t - 1 - np.asarray(delays)) % len(self.history)]
+        return self.history[(self.t - 1 - delays) % len(self.history)]
 
 
 class Connection:
@@ -135,9 +141,16 @@ class Connection:
         """Buckets of every sender at every delay in use: (delays, batch, n_pre, K+1)."""
         return self.senders.delayed(self.delays)
 
-    def synapse_buckets(self):
-        """u_{i_s, d_s}^k for every synapse s: (batch, S, K+1)."""
-        return self.sender_buckets()[self.delay_index, :, self.pre].transpose(1, 0, 2)
+    def dense_drive(self, v):
+        """``sum_k v_j^k u_{i, d_ij}^k`` for every pair (i, j): (batch, n_pre, n_post), one
+        matrix product per delay (senders x bucket weights ``v`` (n_post, K+1) of the
+        receivers); pairs without a synapse read delay index 0 (their values are unused)."""
+        M = self.sender_buckets() @ v.T                       # (delays, batch, n_pre, n_post)
+        if len(M) == 1:
+            return M[0]
+        index = np.zeros((self.n_pre, self.n_post), dtype=int)
+        index[self.pre, self.post] = self.delay_index
+        return np.take_along_axis(M, index[None, None], axis=0)[0]
 
 
 class WeightGradient:
@@ -282,17 +295,20 @@ class Engine:
 
     # -- forward-mode traces of the exact rule -------------------------------------
     def _make_exact_traces(self):
+        """Traces of w0 (dense: every (input, hidden) pair, so that the products need no
+        gather; flushed to the synapses), v1 and b1, filtered by the readout's cascade."""
         readout, syn0 = self.connections[1], self.connections[0]
         n, K = self.sizes[1], self.net.layers[1].K
-        make = lambda size: SenderCascades((self.batch, size), readout.max_steps, readout.P)  # noqa: E731
-        self.exact = {"w0": (syn0.post, make(len(syn0.pre))),
+        make = lambda *shape: SenderCascades((self.batch, *shape), readout.max_steps, readout.P)  # noqa: E731
+        self.exact = {"w0": (None, make(syn0.n_pre, n)),
                       "v1": (np.repeat(np.arange(n), K + 1), make(n * (K + 1))),
                       "b1": (np.arange(n), make(n))}
+        self.w0_dense = np.zeros((syn0.n_pre, n))
 
     def _step_exact_traces(self, x1, U1, v1):
         slope = activation_slope(self.net.layers[1], x1)                 # (B, n)
         c0 = self.connections[0]
-        z = {"w0": slope[:, c0.post] * np.einsum("bsk,sk->bs", c0.synapse_buckets(), v1[c0.post]),
+        z = {"w0": slope[:, None, :] * c0.dense_drive(v1),
              "v1": (slope[:, :, None] * U1).reshape(self.batch, -1),
              "b1": slope}
         for name, (_, trace) in self.exact.items():
@@ -386,8 +402,12 @@ class Engine:
                 eps = np.einsum("dij,bjk->dbik", self.dense[l - 1], vd)       # (D, B, n_h, K+1)
                 readout = self.connections[l - 1]
                 for name, (owner, trace) in self.exact.items():
-                    if name[0] in train:
-                        Z = trace.delayed(readout.delays)                    # (D, B, P, K+1)
+                    if name[0] not in train:
+                        continue
+                    Z = trace.delayed(readout.delays)                 # (D, B, ..., K+1)
+                    if name == "w0":
+                        self.w0_dense += np.einsum("dbihk,dbhk->ih", Z, eps)
+                    else:
                         grads[name] += np.einsum("dbpk,dbpk->p", eps[:, :, owner],
                                                  Z).reshape(grads[name].shape)
                 return
@@ -398,12 +418,18 @@ class Engine:
         for l, wg in enumerate(self.weight_grads):
             if "w" in train:
                 wg.flush(grads[f"w{l}"])
+        if self.learner.rule == "exact" and "w" in train:
+            c0 = self.connections[0]
+            grads["w0"] += self.w0_dense[c0.pre, c0.post]
+            self.w0_dense[:] = 0
         for l, dg in self.delay_grads.items():
             dg.flush(grads[f"d{l}"])
 
     def clear_buffers(self):
         for wg in self.weight_grads + list(self.delay_grads.values()):
             wg.count = 0
+        if self.learner.rule == "exact":
+            self.w0_dense[:] = 0
 
 
 class OnlineLearner:
