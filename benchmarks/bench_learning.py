@@ -6,8 +6,14 @@
 2. Steps per second of training with the plugin against simulation alone, for
    700 -> 256 -> 20 (K=8, rule 'spatial') and 100 -> 64 -> 10 (K=8, rule 'exact'),
    under the cython target (compilation excluded by a warm-up run).
+3. Batches: training samples per second of 700 -> 256 -> 20 (spatial) at batch size 1
+   and 32 against the floor of its gradient accumulation (S (K+1) multiply-adds per step
+   and sample, timed as numpy matrix products of that size on this machine); and the
+   ITD and timing tasks trained at batch size 1 (the experiments' settings) and 32
+   (learning rate and epochs for one update per batch: ITD 5e-2 and 8 epochs, timing
+   3e-2 and 3 epochs): samples per second and test accuracy (cython).
 
-    python benchmarks/bench_learning.py [--quick]
+    python benchmarks/bench_learning.py [--quick] [--only batch]
 
 Prints tables and writes benchmarks/out/bench_learning.json.
 """
@@ -47,13 +53,12 @@ def make_learner(sizes, rule, target, seed=0):
 
 
 def learner_state_bytes(learner):
-    arrays = [c.senders.u for c in learner.connections]
-    arrays += [c.senders.history for c in learner.connections]
-    arrays += [wg.u for wg in learner.weight_grads] + [wg.vd for wg in learner.weight_grads]
+    engine = learner.engine(1)
+    arrays = [c.senders.history for c in engine.connections]
+    arrays += [wg.u for wg in engine.weight_grads] + [wg.vd for wg in engine.weight_grads]
     arrays += list(learner.grads.values())
     if learner.rule == "exact":
-        arrays += [t.u for _, t in learner.exact.values()]
-        arrays += [t.history for _, t in learner.exact.values()]
+        arrays += [t.history for _, t in engine.exact.values()] + [engine.w0_dense]
     return int(sum(a.nbytes for a in arrays))
 
 
@@ -84,10 +89,78 @@ def speed_child(sizes, rule, target, steps):
             "simulation_steps_per_s": simulate, "ratio": train / simulate}
 
 
+def floor_sample_steps_per_s(sizes, K, batch=32, buffer=32):
+    """Sample-steps per second of the gradient accumulation alone: for every connection
+    a (n_pre, buffer*batch*(K+1)) @ (buffer*batch*(K+1), n_post) product covers
+    ``buffer`` steps of ``batch`` samples (S (K+1) multiply-adds per step and sample)."""
+    rng = np.random.default_rng(0)
+    pairs = [(rng.random((a, buffer * batch * (K + 1))), rng.random((buffer * batch * (K + 1), b)))
+             for a, b in zip(sizes[:-1], sizes[1:])]
+    for left, right in pairs:
+        left @ right
+    start, repeats = time.perf_counter(), 5
+    for _ in range(repeats):
+        for left, right in pairs:
+            left @ right
+    return repeats * buffer * batch / (time.perf_counter() - start)
+
+
+def batch_speed_child(sizes, steps, batch):
+    """Training sample-steps per second of ``sizes`` (spatial, cython) at ``batch``."""
+    net, learner = make_learner(sizes, "spatial", "cython")
+    samples = [poisson_sample(sizes[0], sizes[-1], steps, 10 + k) for k in range(batch * 2)]
+    learner.fit(samples[:batch], 1, progress=False, batch_size=batch)            # compile
+    start = time.perf_counter()
+    learner.fit(samples, 1, progress=False, batch_size=batch)
+    return {"sizes": sizes, "batch": batch,
+            "sample_steps_per_s": len(samples) * steps / (time.perf_counter() - start),
+            "floor_sample_steps_per_s": floor_sample_steps_per_s(sizes, 8)}
+
+
+def task_child(name, batch, lr, epochs):
+    from sgbrian.experiments import train_task
+    result = train_task(name, target="cython", progress=False, batch_size=batch, lr=lr,
+                        epochs=epochs)
+    samples = len(result["task"].train) * len(result["history"])
+    return {"task": name, "batch": batch, "lr": lr, "epochs": len(result["history"]),
+            "train_s": result["train_seconds"], "samples_per_s": samples / result["train_seconds"],
+            "test_accuracy": result["test"]["accuracy"]}
+
+
 def child(args):
     if args.child == "memory":
         return memory_child(args.seconds)
+    if args.child == "batch":
+        return batch_speed_child(tuple(args.sizes), args.steps, args.batch)
+    if args.child == "task":
+        return task_child(args.task, args.batch, args.lr, args.epochs)
     return speed_child(tuple(args.sizes), args.rule, args.target, args.steps)
+
+
+def batches(quick):
+    """Section 3: batch size 1 against 32."""
+    steps = 50 if quick else 300
+    rows = [run_child("--child", "batch", "--sizes", 700, 256, 20, "--steps", steps, "--batch", b)
+            for b in (1, 32)]
+    print(f"700->256->20 spatial, cython: sample-steps/s at batch 1 {rows[0]['sample_steps_per_s']:.0f}, "
+          f"at 32 {rows[1]['sample_steps_per_s']:.0f} ({rows[1]['sample_steps_per_s'] / rows[0]['sample_steps_per_s']:.1f}x); "
+          f"floor of the gradient accumulation {rows[1]['floor_sample_steps_per_s']:.0f} "
+          f"(training at 32 = {rows[1]['sample_steps_per_s'] / rows[1]['floor_sample_steps_per_s']:.2f} of it)")
+    tasks = []
+    settings = {"itd": ((1, None, None), (32, 5e-2, 8)), "timing": ((1, None, None), (32, 3e-2, 3))}
+    for name, runs in settings.items():
+        for batch, lr, epochs in ([runs[1]] if quick else runs):
+            args = ["--child", "task", "--task", name, "--batch", batch]
+            args += (["--lr", lr] if lr else []) + (["--epochs", epochs] if epochs else [])
+            tasks.append(run_child(*args))
+            t = tasks[-1]
+            print(f"{name} batch {batch}: {t['samples_per_s']:.1f} samples/s, {t['train_s']:.1f} s "
+                  f"for {t['epochs']} epochs, test accuracy {t['test_accuracy']:.3f}", flush=True)
+    for name in settings:
+        pair = [t for t in tasks if t["task"] == name]
+        if len(pair) == 2:
+            print(f"{name}: batch 32 / batch 1 = {pair[1]['samples_per_s'] / pair[0]['samples_per_s']:.1f}x samples/s")
+    return {"spatial_700_256_20": rows, "tasks": tasks}
 
 
 def run_child(*argv):
@@ -105,9 +178,19 @@ def main():
     parser.add_argument("--rule", help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--lr", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["batch"], help="run only section 3")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args)))
+        return
+    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    if args.only == "batch":
+        with open(os.path.join(HERE, "out", "bench_learning_batch.json"), "w") as f:
+            json.dump(batches(args.quick), f, indent=1)
         return
     lengths = (0.1, 0.2, 0.4) if args.quick else (0.5, 2.0, 8.0)
     memory = [run_child("--child", "memory", "--seconds", s) for s in lengths]
@@ -127,9 +210,10 @@ def main():
         print(f"{'->'.join(map(str, s['sizes'])):>16} {s['rule']:>8} {s['target']:>7} "
               f"{s['train_steps_per_s']:>14.0f} {s['simulation_steps_per_s']:>12.0f} "
               f"{s['ratio']:>6.2f}")
-    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    batch = batches(args.quick)
     with open(os.path.join(HERE, "out", "bench_learning.json"), "w") as f:
-        json.dump({"memory": memory, "rss_growth": growth, "speed": speed}, f, indent=1)
+        json.dump({"memory": memory, "rss_growth": growth, "speed": speed, "batch": batch}, f,
+                  indent=1)
 
 
 if __name__ == "__main__":

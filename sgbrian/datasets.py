@@ -116,3 +116,73 @@ def load_shd(path, dt, duration, channels=700, max_samples=None):
             pairs = np.unique(np.stack([unit[keep], steps[keep]]), axis=1)
             samples.append(Sample((pairs[0], pairs[1] * dt), int(labels[s]), n_steps))
     return samples
+
+
+def write_shd(path, times, units, labels, extra=None):
+    """Write spike trains in the HDF5 layout of the Spiking Heidelberg Digits:
+    ``spikes/times`` (one float array per sample, seconds), ``spikes/units`` (one uint16
+    array per sample), ``labels`` (uint16), and optional ``extra/<name>`` arrays. Needs h5py.
+    """
+    import h5py
+    if not len(times) == len(units) == len(labels):
+        raise ValueError(f"times, units and labels must have one entry per sample, got "
+                         f"{len(times)}, {len(units)} and {len(labels)}")
+    with h5py.File(path, "w") as f:
+        spikes = f.create_group("spikes")
+        spikes.create_dataset("times", data=np.array([np.asarray(t, np.float32) for t in times] + [None],
+                                                     dtype=object)[:-1],
+                              dtype=h5py.vlen_dtype(np.float32))
+        spikes.create_dataset("units", data=np.array([np.asarray(u, np.uint16) for u in units] + [None],
+                                                     dtype=object)[:-1],
+                              dtype=h5py.vlen_dtype(np.uint16))
+        f.create_dataset("labels", data=np.asarray(labels, dtype=np.uint16))
+        for name, values in (extra or {}).items():
+            f.create_dataset(f"extra/{name}", data=values)
+
+
+def synthetic_shd(path, n_samples, channels=700, classes=20, duration=1 * second,
+                  jitter=None, noise_rate=None, seed=0, template_seed=None):
+    """A synthetic spike dataset the size and layout of SHD, written to ``path``.
+
+    Class c has a template in which every channel fires exactly once, at a time drawn
+    uniformly in ``[3 jitter, duration - 3 jitter]``. A sample of class c is its template
+    with Gaussian ``jitter`` (default 2 ms) on every spike plus Poisson noise spikes at
+    ``noise_rate`` (default 2 Hz) per channel, the same for every class: spike counts
+    carry no class information, only timing does. Labels cycle through the classes in
+    a seeded random order. Same seed, same file. ``template_seed`` (default ``seed``)
+    draws the class templates: a test set shares its training set's templates and
+    ``template_seed`` but has a ``seed`` of its own. Returns ``path``.
+    """
+    from brian2 import Hz, ms
+    from .validation import check_int, check_time
+    n_samples = check_int("n_samples", n_samples, 1)
+    channels = check_int("channels", channels, 1, 65535)
+    classes = check_int("classes", classes, 2)
+    jitter = 2 * ms if jitter is None else jitter
+    noise_rate = 2 * Hz if noise_rate is None else noise_rate
+    check_time("duration", duration)
+    check_time("jitter", jitter, allow_zero=True)
+    rate = float(noise_rate / Hz)
+    if not (np.isfinite(rate) and rate >= 0):
+        raise ValueError(f"noise_rate must be a finite rate >= 0 Hz, got {noise_rate}")
+    T, sigma = float(duration / second), float(jitter / second)
+    if 6 * sigma >= T:
+        raise ValueError(f"jitter must be < duration / 6 ({duration / 6}), got {jitter}")
+    template_seed = seed if template_seed is None else template_seed
+    templates = np.random.default_rng(check_int("template_seed", template_seed, 0)).uniform(
+        3 * sigma, T - 3 * sigma, (classes, channels))
+    rng = np.random.default_rng([check_int("seed", seed, 0), 1])
+    labels = rng.permutation(np.arange(n_samples) % classes)
+    times, units = [], []
+    for label in labels:
+        spikes = np.clip(templates[label] + rng.normal(0, sigma, channels), 0, np.nextafter(T, 0))
+        counts = rng.poisson(rate * T, channels)
+        noise_units = np.repeat(np.arange(channels), counts)
+        noise_times = rng.uniform(0, T, counts.sum())
+        t = np.r_[spikes, noise_times]
+        u = np.r_[np.arange(channels), noise_units]
+        order = np.argsort(t, kind="stable")
+        times.append(t[order])
+        units.append(u[order])
+    write_shd(path, times, units, labels)
+    return path

@@ -29,6 +29,7 @@ class Experiment:
     metric: str                  # 'nrmse' (lower is better) or 'accuracy'
     goal: float                  # the stated level
     task_kwargs: dict = field(default_factory=dict)
+    train: tuple = ("w", "v", "b")   # trainable parameters
 
     def met(self, value):
         return value < self.goal if self.metric == "nrmse" else value >= self.goal
@@ -43,18 +44,26 @@ EXPERIMENTS = {
     "timing": Experiment(tasks.timing_task, tasks.timing_network, 1 * ms,
                          lambda: CrossEntropyLoss(start=20 * ms), "exact", 1e-2, "sample", 3,
                          "accuracy", 0.90),
+    "shd": Experiment(tasks.shd_task, tasks.shd_network, 1 * ms,
+                      lambda: CrossEntropyLoss(start=100 * ms), "spatial", 1e-2, "sample", 2,
+                      "accuracy", 0.0, train=("w", "v", "b", "d")),
 }
 
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
-               record_outputs=False, task_kwargs=None, task=None, update_every=None):
+               record_outputs=False, task_kwargs=None, task=None, update_every=None,
+               batch_size=1, lr=None, checkpoint=None):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
     constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
-    (default: generated). ``update_every``: override the experiment's update interval. Keys: task, net, learner, history, test (the
+    (default: generated). ``update_every``, ``lr``: override the experiment's update
+    interval and learning rate. ``batch_size``: samples side by side (one update per
+    batch with update_every='sample'). ``checkpoint``: a file written after every epoch
+    and resumed from when it exists. Keys: task, net, learner, history, test (the
     ``evaluate`` summary), before (the first test sample before training, with
-    ``record_outputs``), met (the stated level reached), seconds.
+    ``record_outputs``), met (the stated level reached), seconds (training and test),
+    train_seconds (training alone).
     """
     check_choice("name", name, EXPERIMENTS)
     ex = EXPERIMENTS[name]
@@ -66,13 +75,16 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
         raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
     net = ex.make_network(task, seed=seed)
     epochs = epochs or ex.epochs
-    learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(ex.lr),
+    learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(lr or ex.lr),
+                            train=ex.train,
                             update_every=update_every or ex.update_every, seed=seed,
                             lr_schedule=schedule("cosine", epochs=epochs, floor=0.1))
     before = learner.evaluate(task.test[:1], record_outputs=True) if record_outputs else None
     start = time.perf_counter()
-    history = learner.fit(task.train, epochs, progress=progress)
-    test = learner.evaluate(task.test, record_outputs=record_outputs)
+    history = learner.fit(task.train, epochs, progress=progress, batch_size=batch_size,
+                          checkpoint=checkpoint, resume=checkpoint is not None)
+    trained = time.perf_counter()
+    test = learner.evaluate(task.test, record_outputs=record_outputs, batch_size=batch_size)
     return dict(task=task, net=net, learner=learner, history=history, test=test, before=before,
                 met=ex.met(test[ex.metric]), metric=ex.metric, goal=ex.goal,
-                seconds=time.perf_counter() - start)
+                seconds=time.perf_counter() - start, train_seconds=trained - start)

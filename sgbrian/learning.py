@@ -110,9 +110,11 @@ class SenderCascades:
 
 class Connection:
     """The learner's view of the synapses from layer l-1 to layer l of a network that
-    holds ``batch`` copies (the first ``len(syn) / batch`` synapses are copy 0's)."""
+    holds ``batch`` copies (the first ``len(syn) / batch`` synapses are copy 0's).
+    ``history``: keep the senders' delayed buckets (rule 'exact', first connection);
+    the weight gradients keep their own window."""
 
-    def __init__(self, syn, source, target, dt, batch, max_steps):
+    def __init__(self, syn, source, target, dt, batch, max_steps, history=True):
         count = len(syn) // batch
         self.syn, self.source, self.target, self.batch = syn, source, target, batch
         self.n_pre, self.n_post = source.n // batch, target.n // batch
@@ -122,8 +124,8 @@ class Connection:
         self.taus = layer_taus(target)
         self.P = cascade_propagator(float(dt / second), self.taus)
         self.max_steps = int(max_steps)
-        self.senders = SenderCascades((batch, self.n_pre), self.max_steps, self.P,
-                                      impulse=source.kind == "spikes")
+        self.senders = SenderCascades((batch, self.n_pre), self.max_steps if history else 0,
+                                      self.P, impulse=source.kind == "spikes")
         steps = np.broadcast_to(np.rint(np.asarray(syn.delay[:] / dt)).astype(int), (len(syn),))
         self.set_delays(steps[:count])
 
@@ -154,50 +156,59 @@ class Connection:
 
 
 class WeightGradient:
-    """``dL/dw_s = sum_t sum_b delta_bj(t) sum_k v_j^k u_{b,i,d}^k(t)``, buffered over steps.
+    """``dL/dw_s = sum_t sum_b delta_bj(t) sum_k v_j^k u_{b,i}^k(t - d_s)``, buffered.
 
-    Per step it stores u (delays, batch, n_pre, K+1) and ``v * delta`` (batch, n_post,
-    K+1); a flush does one matrix product per delay, ``G_d = U_d^T (v delta)`` with steps,
-    batch and buckets as the contracted axis, and adds ``G_d[i, j]`` to each synapse:
-    for one delay, ``S (K+1)`` multiply-adds per step and sample, the floor of the work.
-    With ``derivative=True`` it computes the delay gradient instead: u is replaced by
-    ``-du^k/dt = (u^k - u^{k-1})/tau_k`` (k >= 1) and the result is multiplied by
-    ``w_s`` (and by 1e-3: per ms).
+    Per step it stores the senders' buckets now, u (batch, n_pre, K+1), in a window that
+    also keeps the ``L`` steps before the buffered ones (L: the connection's largest
+    delay), and ``v * delta`` (batch, n_post, K+1). A flush does one matrix product per
+    delay in use, ``G_d = U(t - d)^T (v delta)(t)`` with steps, batch and buckets as the
+    contracted axis (``U(t - d)`` is a view of the window: nothing is copied), and adds
+    ``G_d[i, j]`` to each synapse of delay d. Memory ``(L + size)`` bucket vectors,
+    whatever the number of delays; work ``S (K+1)`` multiply-adds per step and sample for
+    one delay, the floor. With ``derivative=True`` it computes the delay gradient
+    instead: u is replaced by ``-du^k/dt = (u^k - u^{k-1})/tau_k`` (k >= 1) and the
+    result is multiplied by ``w_s`` (and by 1e-3: per ms).
     """
 
     def __init__(self, conn, size=32, derivative=False):
         self.conn, self.derivative, self.size = conn, derivative, size
-        self.u = np.zeros((size, len(conn.delays), conn.batch, conn.n_pre, conn.P.shape[0]))
-        self.vd = np.zeros((size, conn.batch, conn.n_post, conn.P.shape[0]))
+        K1 = conn.P.shape[0] - (1 if derivative else 0)
+        self.lag = conn.max_steps
+        self.window = np.zeros((conn.n_pre, self.lag + size, conn.batch, K1))
+        self.vd = np.zeros((size, conn.batch, K1, conn.n_post))
         self.count = 0
         self.weights = None
 
     def add(self, u, vd, grad):
-        if u.shape != self.u.shape[1:]:        # the connection's set of delays changed
-            self.flush(grad)
-            self.u = np.zeros((self.size, *u.shape))
-        self.u[self.count] = u
-        self.vd[self.count] = vd
+        """This step's sender buckets ``u`` (batch, n_pre, K+1) and ``v delta``."""
+        if self.derivative:
+            u = (u[..., 1:] - u[..., :-1]) / self.conn.taus
+            vd = vd[..., 1:]
+        self.window[:, self.lag + self.count] = u.transpose(1, 0, 2)
+        self.vd[self.count] = vd.transpose(0, 2, 1)
         self.count += 1
-        if self.count == len(self.u):
+        if self.count == self.size:
             self.flush(grad)
 
     def flush(self, grad):
         n = self.count
         if n == 0:
             return
-        conn = self.conn
-        u, vd = self.u[:n], self.vd[:n]
-        if self.derivative:
-            u = (u[..., 1:] - u[..., :-1]) / conn.taus
-            vd = vd[..., 1:]
-        right = vd.transpose(0, 1, 3, 2).reshape(-1, conn.n_post)
-        for index in range(u.shape[1]):
-            left = u[:, index].transpose(2, 0, 1, 3).reshape(conn.n_pre, -1)
+        conn, L = self.conn, self.lag
+        right = self.vd[:n].reshape(-1, conn.n_post)
+        for index, d in enumerate(conn.delays):
+            left = self.window[:, L - d:L - d + n].reshape(conn.n_pre, -1)
             G = left @ right
             mask = conn.delay_index == index
             scale = self.weights[mask] * 1e-3 if self.derivative else 1.0
             grad[mask] += scale * G[conn.pre[mask], conn.post[mask]]
+        if L:
+            self.window[:, :L] = self.window[:, n:n + L].copy()
+        self.count = 0
+
+    def reset(self):
+        """Zero the window (a new sample starts at rest); flush first."""
+        self.window[:] = 0
         self.count = 0
 
 
@@ -238,8 +249,9 @@ class Engine:
         for l, syn in enumerate(net.synapses):
             steps = np.rint(np.asarray(syn.delay[:] / learner.dt)).astype(int)
             max_steps = max(net.layers[l].max_lag, int(np.max(steps, initial=0)))
+            history = learner.rule == "exact" and l == 0    # dense_drive reads delayed buckets
             self.connections.append(Connection(syn, net.layers[l], net.layers[l + 1],
-                                               learner.dt, batch, max_steps))
+                                               learner.dt, batch, max_steps, history))
         self.weight_grads = [WeightGradient(c) for c in self.connections]
         self.delay_grads = {l: WeightGradient(c, derivative=True)
                             for l, c in enumerate(self.connections) if learner.delay_trained[l]}
@@ -284,7 +296,11 @@ class Engine:
         self.state_arrays = self.net.state_arrays()
 
     def reset(self):
-        """Every state variable, sender cascade and trace back to rest."""
+        """Every state variable, sender cascade, gradient window and trace back to rest
+        (buffered gradients are added to the learner's first)."""
+        self.flush(self.learner.grads, self.learner.train)
+        for wg in self.weight_grads + list(self.delay_grads.values()):
+            wg.reset()
         for array in self.state_arrays:
             array[:] = 0
         for conn in self.connections:
@@ -370,10 +386,15 @@ class Engine:
         if not np.all(np.isfinite(losses)):
             learner._diverged(f"the loss became {losses.sum()} at step {n} of a sample")
         plan["metrics"].add(n, y, losses)
-        if plan["train"] and dy is not None:
-            self._backward(dy * activation_slope(readout, x[-1]), x, U)
-            plan["steps_since_update"] += 1
-            if (plan["apply"] and learner.update_every != "sample"
+        if plan["train"]:
+            # every step goes through the backward pass (a zero error before a loss
+            # starts), so that the gradient windows follow the senders step by step
+            has_loss = dy is not None
+            self._backward((dy if has_loss else np.zeros_like(y))
+                           * activation_slope(readout, x[-1]), x, U)
+            if has_loss:
+                plan["steps_since_update"] += 1
+            if (has_loss and plan["apply"] and learner.update_every != "sample"
                     and plan["steps_since_update"] >= learner.update_every):
                 learner._update(self, plan)
 
@@ -390,7 +411,7 @@ class Engine:
             if "b" in train:
                 grads[f"b{l}"] += delta.sum(axis=0)
             if "w" in train or l - 1 in self.delay_grads:
-                buckets = conn.sender_buckets()
+                buckets = conn.senders.u
                 if "w" in train:
                     self.weight_grads[l - 1].add(buckets, vd, grads[f"w{l - 1}"])
                 if l - 1 in self.delay_grads:
@@ -427,7 +448,7 @@ class Engine:
 
     def clear_buffers(self):
         for wg in self.weight_grads + list(self.delay_grads.values()):
-            wg.count = 0
+            wg.reset()
         if self.learner.rule == "exact":
             self.w0_dense[:] = 0
 

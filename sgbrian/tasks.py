@@ -5,6 +5,8 @@
    spike pattern, one shifted by a delay class between -1 and +1 ms (cross-entropy).
 3. ``timing_task``: SHD-like spatio-temporal spike patterns over 100 channels, 10
    classes with identical spike counts, so only timing separates them (cross-entropy).
+4. ``shd_task``: the Spiking Heidelberg Digits from their HDF5 files, or a synthetic set
+   of the same size and layout (``sgbrian.datasets.synthetic_shd``) when none is given.
 
 Each ``*_task`` returns a :class:`~sgbrian.datasets.TaskData`; each ``*_network`` builds
 the network used for it in ``models/`` (a :class:`~sgbrian.builder.SGNetwork`).
@@ -143,6 +145,38 @@ def timing_network(task, hidden=64, K=8, tau=5 * ms, seed=0):
     """channels -> hidden (relu) -> classes, buckets spanning the pattern duration."""
     return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
                        spikes=task.train[0].input, weight_scale=2.0, seed=seed)
+
+
+def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train_path=None,
+             test_path=None, folder=None):
+    """SHD (700 channels, 20 classes) from ``train_path`` / ``test_path`` (the dataset's
+    ``shd_train.h5`` and ``shd_test.h5``; the first ``n_train`` / ``n_test`` samples), or,
+    without paths, a synthetic set of that layout written into ``folder`` (default: a
+    temporary folder) by :func:`~sgbrian.datasets.synthetic_shd` and read back by
+    :func:`~sgbrian.datasets.load_shd`."""
+    import os
+    import tempfile
+    from .datasets import load_shd, synthetic_shd
+    dt = dt or defaultclock.dt
+    if (train_path is None) != (test_path is None):
+        raise ValueError("give both train_path and test_path (real SHD), or neither (synthetic)")
+    if train_path is None:
+        folder = folder or tempfile.mkdtemp(prefix="sgbrian_shd_")
+        train_path = synthetic_shd(os.path.join(folder, "synthetic_train.h5"), n_train, seed=seed)
+        test_path = synthetic_shd(os.path.join(folder, "synthetic_test.h5"), n_test,
+                                  seed=seed + 10 ** 6, template_seed=seed)
+    train = load_shd(train_path, dt, duration, max_samples=n_train)
+    test = load_shd(test_path, dt, duration, max_samples=n_test)
+    return TaskData("shd", train, test, dt, 700, 20, "cross_entropy",
+                    f"SHD layout: 700 channels, 20 classes, {duration} per sample "
+                    f"({'synthetic' if 'synthetic' in str(train_path) else train_path})")
+
+
+def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, seed=0):
+    """700 -> hidden (relu) -> 20, per-synapse delays drawn in [0, max_delay] (learnable)."""
+    return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
+                       spikes=task.train[0].input, max_delay=max_delay, random_delays=True,
+                       weight_scale=2.0, seed=seed)
 
 
 def regrid(task, dt):

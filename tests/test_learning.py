@@ -273,3 +273,68 @@ def test_targets_may_be_functions_of_time_and_clipping_bounds_the_norm():
     grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
     assert clip_by_global_norm(grads, 1.0) == pytest.approx(5.0)
     assert np.sqrt(sum((g ** 2).sum() for g in grads.values())) == pytest.approx(1.0)
+
+
+def _batch_case(rng, kind):
+    """A network and 5 samples of unequal length (analog input and MSE, or spike input
+    and cross-entropy); per-synapse delays."""
+    if kind == "mse":
+        net, signal = _net(rng, payload="integer", sizes=(3, 5, 2))
+        lengths = [T, T - 7, T - 3, T - 12, T]
+        samples = [Sample(rng.normal(0, 1, (n, 3)), np.cumsum(rng.normal(0, 0.3, (n, 2)), 0), n)
+                   for n in lengths]
+        return net, MSELoss(), samples
+    steps, channels = np.nonzero(rng.random((T, 3)) < 0.2)
+    net, _ = _net(rng, payload="integer", sizes=(3, 5, 2),
+                  spikes=(channels, steps * defaultclock.dt))
+    samples = []
+    for label in range(5):
+        steps, channels = np.nonzero(rng.random((T, 3)) < 0.2)
+        samples.append(Sample((channels, steps * defaultclock.dt), label % 2, T))
+    return net, CrossEntropyLoss(start=1 * ms), samples
+
+
+@pytest.mark.parametrize("rule", ["exact", "spatial"])
+@pytest.mark.parametrize("kind", ["mse", "cross_entropy"])
+def test_the_gradient_of_a_batch_is_the_sum_of_its_samples_gradients(rule, kind):
+    """B samples side by side in one Brian2 network (a short last batch, unequal
+    lengths): the summed gradient equals the samples' gradients computed one at a time."""
+    rng = np.random.default_rng(11)
+    net, loss, samples = _batch_case(rng, kind)
+    train = ("w", "v", "b", "d") if kind == "mse" else ("w", "v", "b")
+    learner = OnlineLearner(net, loss, rule=rule, train=train)
+    one_by_one = [learner.gradients([s]) for s in samples]
+    for batch_size in (3, 5):
+        batched = learner.gradients(samples, batch_size=batch_size)
+        for name, g in batched.items():
+            expected = sum(single[name] for single in one_by_one)
+            assert np.linalg.norm(expected) > 0, name
+            assert _relative_error(g, expected) < 1e-10, (batch_size, name)
+
+
+@pytest.mark.parametrize("kind", ["mse", "cross_entropy"])
+def test_batched_evaluation_gives_every_sample_its_own_numbers(kind):
+    rng = np.random.default_rng(12)
+    net, loss, samples = _batch_case(rng, kind)
+    learner = OnlineLearner(net, loss)
+    single = learner.evaluate(samples, record_outputs=True)
+    batched = learner.evaluate(samples, record_outputs=True, batch_size=4)
+    for key in ("loss", "loss_sum", "metric", "events_per_neuron_per_s"):
+        assert batched[key] == pytest.approx(single[key], rel=1e-12), key
+    for a, b in zip(single["outputs"], batched["outputs"]):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
+    if kind == "cross_entropy":
+        np.testing.assert_array_equal(batched["predictions"], single["predictions"])
+
+
+def test_one_update_per_batch_applies_the_summed_gradient():
+    """fit with one batch holding every sample and plain SGD moves each parameter by
+    -lr times the batch's summed gradient."""
+    rng = np.random.default_rng(13)
+    net, loss, samples = _batch_case(rng, "mse")
+    learner = OnlineLearner(net, loss, optimizer=SGD(1e-3))
+    before = {k: p.copy() for k, p in learner.params.items()}
+    grads = learner.gradients(samples)
+    learner.fit(samples, 1, batch_size=len(samples), progress=False)
+    for name, p in learner.params.items():
+        np.testing.assert_allclose(p, before[name] - 1e-3 * grads[name], rtol=1e-10, atol=1e-14)
