@@ -338,3 +338,29 @@ def test_one_update_per_batch_applies_the_summed_gradient():
     learner.fit(samples, 1, batch_size=len(samples), progress=False)
     for name, p in learner.params.items():
         np.testing.assert_allclose(p, before[name] - 1e-3 * grads[name], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("fft_from", [10 ** 9, 1])
+def test_weight_gradient_buffers_equal_a_direct_sum_over_delayed_buckets(fft_from, monkeypatch):
+    """Per-synapse delays 0..12 (13 distinct values), flushes every 8 steps: the
+    per-delay products and the Fourier-domain correlation both equal
+    sum_t sum_{b,k} u_{b,i}^k(t - d_s) vd_{b,j}^k(t), computed term by term."""
+    from types import SimpleNamespace
+    from sgbrian.learning import WeightGradient
+    monkeypatch.setattr(WeightGradient, "fft_from", fft_from)
+    rng = np.random.default_rng(0)
+    n_pre, n_post, B, K1, L, T = 7, 5, 3, 4, 12, 40
+    pre, post = np.nonzero(rng.random((n_pre, n_post)) < 0.8)
+    delays_s = rng.integers(0, L + 1, len(pre))
+    delays, index = np.unique(delays_s, return_inverse=True)
+    conn = SimpleNamespace(P=np.eye(K1), max_steps=L, n_pre=n_pre, n_post=n_post, batch=B,
+                           pre=pre, post=post, delays=delays, delay_index=index)
+    u, vd = rng.normal(size=(T, B, n_pre, K1)), rng.normal(size=(T, B, n_post, K1))
+    buffers, grad = WeightGradient(conn, size=8), np.zeros(len(pre))
+    for t in range(T):
+        buffers.add(u[t], vd[t], grad)
+    buffers.flush(grad)
+    expected = np.array([sum(np.sum(u[t - d, :, i] * vd[t, :, j]) for t in range(d, T))
+                         for i, j, d in zip(pre, post, delays_s)])
+    assert len(delays) > 10
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
