@@ -1,15 +1,16 @@
 """fit / evaluate, metrics, history, checkpoints and parameter files."""
+import json
 import os
-import pickle
 import sys
 import time
+import zipfile
 
 import numpy as np
 
 import sgbrian
 
-CHECKPOINT_FORMAT = ("sgbrian-checkpoint", 1)
-PARAMETER_FORMAT = ("sgbrian-parameters", 1)
+CHECKPOINT_FORMAT = ("sgbrian-checkpoint", 2)     # 2: npz + JSON (1 was a pickle)
+PARAMETER_FORMAT = ("sgbrian-parameters", 2)      # 2: JSON metadata
 HISTORY_FIELDS = [("epoch", int), ("loss", float), ("metric", float), ("val_loss", float),
                   ("val_metric", float), ("events_per_neuron_per_s", float),
                   ("lr_scale", float), ("seconds", float)]
@@ -164,41 +165,85 @@ def history_array(records):
     return np.array([tuple(r) for r in records], dtype=HISTORY_FIELDS)
 
 
-def _write_atomically(path, payload):
+class CheckpointError(ValueError):
+    """A checkpoint or parameter file cannot be read: it names the file and why."""
+
+
+def _write_npz_atomically(path, arrays, meta):
+    """``arrays`` and the JSON ``meta`` into ``path`` (npz), via a temporary file and a
+    rename, so that a run killed while writing leaves the previous file intact."""
     tmp = f"{path}.tmp"
     with open(tmp, "wb") as f:
-        pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+        np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
+def _read_npz(path, kind, expected):
+    """(meta, arrays) of an npz file written by ``_write_npz_atomically``, read with
+    ``allow_pickle=False`` (a file cannot run code); clear errors naming ``path``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot open the {kind}: {error}") from None
+    if head[:1] == b"\x80":
+        raise CheckpointError(f"{path} is a {kind} of the old pickle format, which sgbrian no "
+                              "longer reads (opening a pickle can run code); retrain, or load "
+                              "it with sgbrian 0.1 and save it again")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+            arrays = {k: data[k] for k in data.files if k != "__meta__"}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"{path} is not a readable sgbrian {kind} "
+                              f"({type(error).__name__}: {error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != expected[0]:
+        raise CheckpointError(f"{path} is not an sgbrian {kind} (format "
+                              f"{meta.get('format') if isinstance(meta, dict) else meta!r})")
+    if meta.get("version") != expected[1]:
+        raise CheckpointError(f"{path} has {kind} format version {meta.get('version')}; this "
+                              f"sgbrian reads version {expected[1]}")
+    return meta, arrays
+
+
 def save_checkpoint(learner, path, next_epoch, records):
-    """Parameters, optimizer state, RNG state, epoch and history, in one file."""
-    _write_atomically(path, {
-        "format": CHECKPOINT_FORMAT, "sgbrian": sgbrian.__version__,
-        "params": learner.params, "optimizer": type(learner.optimizer).__name__,
-        "optimizer_state": learner.optimizer.state, "rng": learner.rng.bit_generator.state,
-        "epoch": next_epoch, "history": [tuple(r) for r in records]})
+    """Parameters, optimizer state, RNG state, epoch and history, in one npz file
+    (arrays plus JSON metadata; no pickle), written atomically."""
+    arrays = {f"param/{k}": v for k, v in learner.params.items()}
+    state = learner.optimizer.state
+    arrays.update({f"optimizer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
+    meta = {"format": CHECKPOINT_FORMAT[0], "version": CHECKPOINT_FORMAT[1],
+            "sgbrian": sgbrian.__version__, "optimizer": type(learner.optimizer).__name__,
+            "optimizer_scalars": {k: v for k, v in state.items() if not isinstance(v, np.ndarray)},
+            "rng": learner.rng.bit_generator.state, "epoch": next_epoch,
+            "history": [[float(x) for x in r] for r in records]}
+    _write_npz_atomically(path, arrays, meta)
 
 
 def load_checkpoint(learner, path):
-    """Restore a checkpoint into ``learner``; return ``(history records, next epoch)``."""
-    with open(path, "rb") as f:
-        data = pickle.load(f)
-    if data.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a {CHECKPOINT_FORMAT[0]} v{CHECKPOINT_FORMAT[1]} file")
-    if data["optimizer"] != type(learner.optimizer).__name__:
-        raise ValueError(f"checkpoint optimizer is {data['optimizer']}, the learner's is "
-                         f"{type(learner.optimizer).__name__}")
-    _set_params(learner, data["params"], path)
-    learner.optimizer.state = data["optimizer_state"]
-    learner.rng.bit_generator.state = data["rng"]
-    return list(data["history"]), data["epoch"]
+    """Restore a checkpoint into ``learner``; return ``(history records, next epoch)``.
+    Checks format, version, optimizer and every parameter's name and shape."""
+    meta, arrays = _read_npz(path, "checkpoint", CHECKPOINT_FORMAT)
+    if meta["optimizer"] != type(learner.optimizer).__name__:
+        raise CheckpointError(f"{path}: checkpoint optimizer is {meta['optimizer']}, the "
+                              f"learner's is {type(learner.optimizer).__name__}")
+    _set_params(learner, {k[len("param/"):]: v for k, v in arrays.items()
+                          if k.startswith("param/")}, path)
+    state = {k[len("optimizer/"):]: v.copy() for k, v in arrays.items()
+             if k.startswith("optimizer/")}
+    state.update(meta["optimizer_scalars"])
+    learner.optimizer.state = state
+    learner.rng.bit_generator.state = meta["rng"]
+    records = [(int(r[0]), *r[1:]) for r in meta["history"]]
+    return records, int(meta["epoch"])
 
 
 def _set_params(learner, params, source):
     for name, value in learner.params.items():
         if name not in params or np.shape(params[name]) != value.shape:
-            raise ValueError(f"{source}: parameter {name} missing or of shape "
+            raise CheckpointError(f"{source}: parameter {name} missing or of shape "
                              f"{np.shape(params.get(name))}, expected {value.shape}")
         value[:] = params[name]
         learner.last_good[name][:] = params[name]
@@ -206,17 +251,13 @@ def _set_params(learner, params, source):
 
 
 def save_parameters(learner, path):
-    """Parameters to a versioned ``.npz`` file."""
-    np.savez(path, __format__=PARAMETER_FORMAT[0], __version__=PARAMETER_FORMAT[1],
-             __sgbrian__=sgbrian.__version__, **learner.params)
+    """Parameters to a versioned ``.npz`` file (JSON metadata, no pickle), atomically."""
+    _write_npz_atomically(path, dict(learner.params),
+                          {"format": PARAMETER_FORMAT[0], "version": PARAMETER_FORMAT[1],
+                           "sgbrian": sgbrian.__version__})
 
 
 def load_parameters(learner, path):
     """Load a file written by :func:`save_parameters` (checks format, version, shapes)."""
-    with np.load(path) as data:
-        if str(data.get("__format__")) != PARAMETER_FORMAT[0]:
-            raise ValueError(f"{path} is not an sgbrian parameter file")
-        if int(data["__version__"]) != PARAMETER_FORMAT[1]:
-            raise ValueError(f"{path} has format version {int(data['__version__'])}; "
-                             f"this sgbrian reads version {PARAMETER_FORMAT[1]}")
-        _set_params(learner, {k: data[k] for k in data.files}, path)
+    _, arrays = _read_npz(path, "parameter file", PARAMETER_FORMAT)
+    _set_params(learner, arrays, path)

@@ -1,5 +1,6 @@
 """The online-learning plugin: exact gradients, rules, reliability."""
 import io
+import json
 import subprocess
 import sys
 
@@ -194,11 +195,37 @@ def test_parameters_save_and_load_with_a_version(tmp_path, rng):
     load_parameters(learner, path)
     np.testing.assert_array_equal(learner.params["w0"], saved["w0"])
     np.testing.assert_array_equal(net.synapses[0].w[:], saved["w0"])
-    data = dict(np.load(path))
-    data["__version__"] = 99
+    data = dict(np.load(path, allow_pickle=False))
+    meta = json.loads(str(data["__meta__"]))
+    data["__meta__"] = np.array(json.dumps({**meta, "version": 99}))
     np.savez(str(tmp_path / "future.npz"), **data)
-    with pytest.raises(ValueError, match="format version 99"):
+    with pytest.raises(ValueError, match="future.npz has parameter file format version 99"):
         load_parameters(learner, str(tmp_path / "future.npz"))
+
+
+def test_checkpoint_and_parameter_files_cannot_run_code_and_bad_files_are_named(tmp_path, rng):
+    """Old pickles are refused (unpickling runs code), corrupt or foreign files give an
+    error naming the file, and wrong shapes name the parameter."""
+    import pickle
+    net, signal = _net(rng)
+    learner = OnlineLearner(net, MSELoss())
+    old = tmp_path / "old.ckpt"
+    old.write_bytes(pickle.dumps({"format": ("sgbrian-checkpoint", 1)}))
+    with pytest.raises(ValueError, match="old.ckpt is a checkpoint of the old pickle format"):
+        learner.fit([_mse_sample(rng, signal)], 1, checkpoint=str(old), resume=True,
+                    progress=False)
+    path = str(tmp_path / "params.npz")
+    save_parameters(learner, path)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(open(path, "rb").read()[:100])
+    with pytest.raises(ValueError, match="truncated.npz is not a readable sgbrian parameter file"):
+        load_parameters(learner, str(truncated))
+    np.savez(str(tmp_path / "foreign.npz"), x=np.zeros(3))
+    with pytest.raises(ValueError, match="foreign.npz is not a readable"):
+        load_parameters(learner, str(tmp_path / "foreign.npz"))
+    other = OnlineLearner(_net(rng, sizes=(3, 5, 2))[0], MSELoss())
+    with pytest.raises(ValueError, match=r"params.npz: parameter w0 missing or of shape \(12,\), expected \(15,\)"):
+        load_parameters(other, path)
 
 
 def test_progress_shows_epoch_loss_metric_and_event_rate(rng):
