@@ -65,30 +65,41 @@ def cascade_propagator(h, taus):
     return scipy.linalg.expm(cascade_generator(taus) * h)
 
 
-def _cascade_chains(equations, variables):
-    """Find the chains ``dX_k/dt = (X_{k-1} - X_k)/tau_k`` in ``equations``.
+def _chain_link(name, equations, variables):
+    """``(input, tau)`` if ``dname/dt = (input - name)/tau`` with ``tau`` the name of a
+    constant, else None."""
+    expr = str_to_sympy(equations[name].expr.code, variables)
+    x = sympy.Symbol(name, real=True)
+    numer, denom = sympy.fraction(sympy.together(expr))
+    taus = list(denom.free_symbols)
+    if len(taus) != 1 or denom != taus[0]:
+        return None
+    rest = sympy.expand(numer + x)
+    if len(rest.free_symbols) != 1 or not rest.is_Symbol:
+        return None
+    if not isinstance(variables.get(taus[0].name), Constant):
+        return None
+    return rest.name, taus[0].name
 
-    Returns a list of chains ``(tap, [(X_1, tau_1), ..., (X_K, tau_K)])`` where each
-    ``tau_k`` is the *name* of a constant (so the generated code stays valid when the
-    constant or ``dt`` changes). Raises ``UnsupportedEquationsException`` for anything else.
+
+def _cascade_chains(equations, variables):
+    """Split the differential equations into bucket chains and the rest.
+
+    A chain is ``dX_k/dt = (X_{k-1} - X_k)/tau_k`` (k = 1..K) whose tap ``X_0`` is a
+    state variable without a differential equation (it only jumps, e.g. when events
+    arrive) and each ``tau_k`` the *name* of a constant (so the generated code stays valid
+    when the constant or ``dt`` changes). Returns ``(chains, others)``: a list of
+    ``(tap, [(X_1, tau_1), ..., (X_K, tau_K)])`` and the names of every other
+    differential equation.
     """
-    feeds = {}
-    for name in equations.diff_eq_names:
-        expr = str_to_sympy(equations[name].expr.code, variables)
-        x = sympy.Symbol(name, real=True)
-        numer, denom = sympy.fraction(sympy.together(expr))
-        taus = [s for s in denom.free_symbols]
-        if len(taus) != 1 or denom != taus[0]:
-            raise UnsupportedEquationsException(f"d{name}/dt is not (input - {name})/tau")
-        rest = sympy.expand(numer + x)
-        if len(rest.free_symbols) != 1 or not rest.is_Symbol:
-            raise UnsupportedEquationsException(f"d{name}/dt is not (input - {name})/tau")
-        tau = taus[0].name
-        if not isinstance(variables.get(tau), Constant):
-            raise UnsupportedEquationsException(f"{tau} must be a constant (namespace value)")
-        feeds[name] = (rest.name, tau)
-    chains = []
-    for tap in {src for src, _ in feeds.values()} - set(feeds):
+    links = {name: _chain_link(name, equations, variables) for name in equations.diff_eq_names}
+    feeds = {name: link for name, link in links.items() if link is not None}
+    is_tap = lambda name: (name not in equations.diff_eq_names and name in variables  # noqa: E731
+                           and name not in equations.subexpr_names)
+    chains, used = [], set()
+    for tap in sorted({src for src, _ in feeds.values()} - set(feeds)):
+        if not is_tap(tap):
+            continue
         chain, current = [], tap
         while True:
             nxt = [name for name, (src, _) in feeds.items() if src == current]
@@ -97,9 +108,8 @@ def _cascade_chains(equations, variables):
             chain.append((nxt[0], feeds[nxt[0]][1]))
             current = nxt[0]
         chains.append((tap, chain))
-    if sum(len(chain) for _, chain in chains) != len(feeds):
-        raise UnsupportedEquationsException("the equations are not chains of buckets")
-    return chains
+        used |= {name for name, _ in chain}
+    return chains, [name for name in equations.diff_eq_names if name not in used]
 
 
 def _equal_tau_code(tap, chain, tmp):
@@ -137,29 +147,66 @@ def _distinct_tau_code(tap, chain, tmp):
 
 
 class GammaCascadePropagator(StateUpdateMethod):
-    """Brian2 state updater ``'gamma_cascade'``: the exact step of bucket chains.
+    """Brian2 state updater ``'gamma_cascade'``: the exact step of bucket chains,
+    composed with a Brian2 method for every other differential equation of the group.
 
-    Accepts equations made only of chains ``dX_k/dt = (X_{k-1} - X_k)/tau_k`` whose
-    tap (the first input) is held constant over a step. The generated code computes
-    the propagator from ``dt`` and the *names* of the time constants, so it stays
-    exact when dt or a time constant changes between runs (Brian2 caches state-update
-    code). Equal time constants use MODEL.md's closed form (K scalar statements per
-    step); distinct ones the Bateman solution (O(K^3) scalar terms per step, computed
-    once per step, not per neuron). Buckets are updated from K down to 1 so that each
-    update reads the old values of the buckets below it. ``method_options={'then': code}``
-    appends ``code`` after the cascade (used by the GeNN export for the encoder).
+    Bucket chains ``dX_k/dt = (X_{k-1} - X_k)/tau_k`` whose tap is held constant over a
+    step are integrated exactly: the generated code computes the propagator from ``dt``
+    and the *names* of the time constants, so it stays exact when dt or a time constant
+    changes between runs (Brian2 caches state-update code). Equal time constants use
+    MODEL.md's closed form (K scalar statements per step); distinct ones the Bateman
+    solution (O(K^3) scalar terms per step, computed once per step, not per neuron).
+    Buckets are updated from K down to 1 so that each update reads the old values of the
+    buckets below it.
+
+    Every other differential equation (an adaptation variable, a membrane, a noise term
+    with ``xi``) is handed, with the group's subexpressions, to a Brian2 method:
+    ``method_options={'others': 'euler'}`` (any registered name, or a list to try in
+    order); by default the one Brian2 would choose for them alone (``'exact'``, then
+    ``'euler'``, then ``'heun'``). Its code runs first, so it reads the buckets at the
+    start of the step, as every explicit method reads every variable. The buckets do not
+    depend on the other variables (their taps only jump), so the composition is exact
+    for the buckets and as accurate as the chosen method for the rest.
+    ``method_options={'then': code}`` appends ``code`` after both (used by the GeNN
+    export for the encoder).
     """
+
+    DEFAULT_OTHERS = ("exact", "euler", "heun")
 
     def can_integrate(self, equations, variables, method_options=None):
         try:
-            _cascade_chains(equations, variables)
+            chains, others = _cascade_chains(equations, variables)
+        except (UnsupportedEquationsException, KeyError, TypeError, ValueError):
+            return False
+        if not chains:
+            return False
+        if not others:
+            return True
+        try:
+            self._others_code(equations, variables, others, method_options)
         except (UnsupportedEquationsException, KeyError, TypeError, ValueError):
             return False
         return True
 
+    def _others_code(self, equations, variables, others, method_options):
+        """Abstract code of the non-cascade equations under the chosen Brian2 method."""
+        from brian2 import Equations
+        chain_names = set(equations.diff_eq_names) - set(others)
+        rest = Equations([eq for name, eq in equations.items() if name not in chain_names])
+        method = (method_options or {}).get("others", self.DEFAULT_OTHERS)
+        methods = [method] if isinstance(method, str) else list(method)
+        if "gamma_cascade" in methods:
+            raise UnsupportedEquationsException("'others' cannot be 'gamma_cascade'")
+        return StateUpdateMethod.apply_stateupdater(rest, variables, methods)
+
     def __call__(self, equations, variables=None, method_options=None):
-        lines = []
-        for n, (tap, chain) in enumerate(_cascade_chains(equations, variables)):
+        chains, others = _cascade_chains(equations, variables)
+        if not chains:
+            raise UnsupportedEquationsException(
+                "'gamma_cascade' found no bucket chain dX_k/dt = (X_{k-1} - X_k)/tau_k with a "
+                "tap that only jumps; use a Brian2 method (e.g. 'exact' or 'euler') instead")
+        lines = [self._others_code(equations, variables, others, method_options)] if others else []
+        for n, (tap, chain) in enumerate(chains):
             tmp = f"_g{n}_"
             same = len({tau for _, tau in chain}) == 1
             lines += (_equal_tau_code if same else _distinct_tau_code)(tap, chain, tmp)

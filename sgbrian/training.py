@@ -68,7 +68,8 @@ class Metrics:
             self.total_loss += self.loss_sum[b]
             self.sample_losses.append(self.loss_sum[b] / max(1, self.loss_steps[b]))
             if self.kind != "mse":
-                prediction = int(np.argmax(self.y_sum[b]))
+                # no step past the loss's start: no evidence, class 0
+                prediction = int(np.argmax(self.y_sum[b])) if np.ndim(self.y_sum) else 0
                 self.predictions.append(prediction)
                 self.correct += prediction == sample.target
             if self.record_outputs:

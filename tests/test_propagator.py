@@ -142,3 +142,54 @@ def test_close_distinct_time_constants_are_refused_or_exact():
     assert np.max(np.abs(got - expected)) < 1e-10
     layer = neuron_layer(1, 3, [1.0, 1.0, 1.0] * ms, 1.0)      # K equal times: one tau
     assert layer.namespace == {"tau_gamma": 1 * ms}
+
+
+@pytest.mark.parametrize("others, noise", [(None, False), ("euler", False), (None, True)])
+def test_gamma_cascade_composes_with_other_equations(others, noise):
+    """Extra equations in the group (linear; stochastic with xi) are integrated by a
+    Brian2 method (default: Brian2's own choice for them alone; or method_options):
+    the buckets still follow the gamma law to 1e-9, and the extra variables equal the
+    same equations integrated by Brian2 in a group without the cascade (same seed)."""
+    from brian2 import Equations, NeuronGroup, StateMonitor, seed
+    from scipy.special import gammainc
+    import sgbrian
+    extra = "da/dt = (2 - a)/(20*ms) : 1"
+    if noise:
+        extra += "\ndn/dt = -n/(5*ms) + 0.3*xi/sqrt(ms) : 1"
+    eqs, namespace = sgbrian.neuron_equations(4, 2 * ms)
+    options = {"others": others} if others else {}
+    G = NeuronGroup(3, eqs + Equations(extra), method="gamma_cascade", method_options=options,
+                    namespace=namespace)
+    H = NeuronGroup(3, extra, method=others or ("exact", "euler", "heun"))
+    G.U_0 = 1.0
+    monitors = [StateMonitor(G, ["U_4", "a"], record=True), StateMonitor(H, "a", record=True)]
+    if noise:
+        monitors += [StateMonitor(G, "n", record=True), StateMonitor(H, "n", record=True)]
+    for group, mon in ((G, monitors[0]), (H, monitors[1])):
+        seed(7)
+        objects = [group, mon] + ([monitors[2]] if noise and group is G else
+                                  [monitors[3]] if noise else [])
+        Network(*objects).run(20 * ms)
+    t = monitors[0].t / ms
+    np.testing.assert_allclose(monitors[0].U_4[0], gammainc(4, t / 2.0), atol=1e-9)
+    np.testing.assert_array_equal(monitors[0].a, monitors[1].a)
+    if others == "euler":      # the chosen method is used: euler is not the exact solution
+        assert np.abs(monitors[0].a[0, -1] - 2 * (1 - np.exp(-20 / 20 * 1))) > 1e-4
+    if noise:
+        np.testing.assert_array_equal(monitors[2].n, monitors[3].n)
+        assert np.std(monitors[2].n[:, -1]) > 0
+
+
+def test_a_chain_fed_by_a_continuous_variable_is_not_treated_as_buckets():
+    """dX/dt = (a - X)/tau with a itself integrated is not a bucket chain (its input is
+    not held over a step): it goes to the other method, not to the exact propagator."""
+    from brian2 import Equations
+    from sgbrian.propagator import _cascade_chains
+    from brian2 import NeuronGroup
+    import sgbrian
+    eqs, namespace = sgbrian.neuron_equations(2, 1 * ms)
+    eqs += Equations("da/dt = -a/(3*ms) : 1\ndz/dt = (a - z)/tau_gamma : 1")
+    G = NeuronGroup(1, eqs, method="gamma_cascade", namespace=namespace)
+    chains, others = _cascade_chains(G.equations, G.resolve_all(
+        list(G.equations.identifiers) + list(G.equations.names), namespace))
+    assert [tap for tap, _ in chains] == ["U_0"] and sorted(others) == ["a", "z"]

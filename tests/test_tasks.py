@@ -77,3 +77,48 @@ def test_training_reaches_the_stated_level(name):
     print(f"{name}: test {result['metric']} = {result['test'][result['metric']]:.4f} "
           f"(goal {result['goal']}), {result['seconds']:.0f} s")
     assert result["met"], (name, result["test"][result["metric"]])
+
+
+def test_synthetic_shd_is_timing_only_and_reads_back_through_load_shd(tmp_path):
+    """SHD's HDF5 layout written with h5py and read by load_shd; every channel fires
+    once per sample (without noise) in every class, at the class template's time
+    within the jitter; same seed, same file; a test set shares the templates."""
+    from brian2 import Hz, second
+    from sgbrian.datasets import synthetic_shd
+    pytest.importorskip("h5py")
+    path = synthetic_shd(str(tmp_path / "a.h5"), 40, channels=30, classes=4, duration=0.2 * second,
+                         jitter=1 * ms, noise_rate=0 * Hz, seed=3)
+    samples = load_shd(path, 1 * ms, 0.2 * second, channels=30)
+    assert sorted(np.bincount([s.target for s in samples])) == [10, 10, 10, 10]
+    for s in samples:
+        assert np.all(np.bincount(s.input[0], minlength=30) == 1)
+    steps = {c: np.array([np.rint(np.asarray(s.input[1] / ms))[np.argsort(s.input[0])]
+                          for s in samples if s.target == c]) for c in range(4)}
+    for c in range(4):       # within a class the spikes sit within 5 ms (5 sigma) of each other
+        assert np.ptp(steps[c], axis=0).max() <= 12
+    assert np.abs(steps[0].mean(0) - steps[1].mean(0)).mean() > 20      # classes differ
+    again = load_shd(synthetic_shd(str(tmp_path / "b.h5"), 40, channels=30, classes=4,
+                                   duration=0.2 * second, jitter=1 * ms, noise_rate=0 * Hz,
+                                   seed=3), 1 * ms, 0.2 * second, channels=30)
+    assert all(np.array_equal(a.input[0], b.input[0]) for a, b in zip(samples, again))
+    test = load_shd(synthetic_shd(str(tmp_path / "t.h5"), 8, channels=30, classes=4,
+                                  duration=0.2 * second, jitter=1 * ms, noise_rate=0 * Hz,
+                                  seed=99, template_seed=3), 1 * ms, 0.2 * second, channels=30)
+    for s in test:
+        order = np.argsort(s.input[0])
+        t = np.rint(np.asarray(s.input[1] / ms))[order]
+        assert np.abs(t - steps[s.target].mean(0)).max() <= 8
+    with pytest.raises(ValueError, match="jitter must be < duration / 6"):
+        synthetic_shd(str(tmp_path / "c.h5"), 2, duration=10 * ms, jitter=2 * ms)
+
+
+def test_shd_task_trains_with_batches_and_learnable_delays(tmp_path):
+    result = train_task("shd", epochs=1, batch_size=2, progress=False,
+                        task_kwargs=dict(n_train=3, n_test=2, duration=150 * ms,
+                                         folder=str(tmp_path)))
+    assert result["task"].n_inputs == 700 and result["task"].n_outputs == 20
+    assert len(result["test"]["predictions"]) == 2
+    delays = result["learner"].params["d0"]
+    assert delays.max() <= 25 and np.ptp(delays) > 10        # learnable delays up to 25 ms
+    initial = np.rint(np.asarray(result["net"].synapses[0].delay[:] / ms))
+    assert not np.allclose(delays, initial)                 # they moved
