@@ -7,6 +7,7 @@ from .targets import is_standalone
 
 from .network import (analog_layer, connect, connect_pairs, monitors_for, neuron_layer,
                       place_arrivals, place_encoder, spike_layer)
+from .equations import nonlinearity
 from .validation import check_choice, check_int, check_time, delay_steps
 
 RECORDABLE = ("spikes", "signals", "buckets")
@@ -115,11 +116,18 @@ class SGNetwork:
                 continue
             taus = layer_taus(layer)
             v = np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], axis=1)
+            parameters = {name: np.tile(np.broadcast_to(getattr(g, name)[:], (layer.n,)), copies)
+                          for name in layer.parameters}
+            user_namespace = {k: val for k, val in g.namespace.items() if k not in layer.namespace
+                              and not k.startswith("payload_")}
             layers.append(neuron_layer(
                 layer.n * copies, layer.K, (taus[0] if np.all(taus == taus[0]) else taus) * second,
                 theta, index=layer.index, output=layer.output, bias=np.tile(g.b[:], copies),
                 v=np.tile(v, (copies, 1)), payload=layer.payload, max_delay=layer.max_lag * dt,
-                schedule=layer.schedule))
+                schedule=layer.schedule, drive=layer.drive, extra=layer.extra,
+                parameters=parameters, namespace=user_namespace,
+                method_options=g.state_updater.method_options if hasattr(
+                    g.state_updater, "method_options") else None))
         synapses = []
         for l, syn in enumerate(self.synapses):
             n_pre, n_post = self.layers[l].n, self.layers[l + 1].n
@@ -168,7 +176,8 @@ def _draw_delays(rng, shape, max_lag, random_delays, delay):
 def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None, spikes=None,
                 delay=0 * ms, max_delay=None, random_delays=False, homogeneous_delay=False,
                 p_connect=1.0, weight_scale=1.0, hidden="relu", output="linear",
-                bucket_weights="neuron", payload="integer", schedule="exact", record=(), seed=0):
+                bucket_weights="neuron", payload="integer", schedule="exact", record=(), seed=0,
+                drive=None, extra=None, parameters=None, namespace=None, method_options=None):
     """Build a feedforward SpikingGamma network ``sizes[0] -> ... -> sizes[-1]``.
 
     Input: ``signal`` (samples x sizes[0]) sampled every ``sample_dt`` (default dt),
@@ -181,7 +190,12 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
     ``payload``: 'integer' (default), 'binary' or 'analog' (``sgbrian.encoding``).
     ``schedule``: 'exact' (default) or 'genn' (``sgbrian.network``).
     ``record``: any of 'spikes', 'signals', 'buckets'.
+    ``hidden``, ``output``: nonlinearities of the hidden layers and the readout (a name in
+    ``sgbrian.equations.OUTPUTS`` or a ``Nonlinearity``). ``drive``, ``extra``,
+    ``parameters``, ``namespace``, ``method_options``: extensions of every hidden layer
+    (``sgbrian.network.neuron_layer``).
     """
+    hidden, output = nonlinearity(hidden, "hidden"), nonlinearity(output, "output")
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layers, got {sizes!r}")
     sizes = [check_int(f"sizes[{l}]", s, 1) for l, s in enumerate(sizes)]
@@ -216,7 +230,10 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         layer = neuron_layer(sizes[l], K, tau, theta, index=l,
                              output=output if last else hidden, bucket_weights=bucket_weights,
                              payload=payload, max_delay=0 * ms if last else max_delays[l],
-                             schedule=schedule)
+                             schedule=schedule,
+                             **({} if last else dict(drive=drive, extra=extra,
+                                                     parameters=parameters, namespace=namespace,
+                                                     method_options=method_options)))
         shape = (sizes[l - 1], sizes[l])
         mask = rng.random(shape) < p_connect
         w = rng.normal(0.0, weight_scale / np.sqrt(max(1.0, p_connect * sizes[l - 1])), shape)

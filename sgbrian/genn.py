@@ -34,9 +34,10 @@ import sys
 import time
 
 import numpy as np
-from brian2 import NetworkOperation, ms, second
+from brian2 import Equations, NetworkOperation, ms, second
 
 from .encoding import payload_expression, sigma_delta
+from .equations import unit_name
 from .history import PayloadHistory
 from .learning import layer_taus
 from .network import monitors_for
@@ -141,12 +142,25 @@ def _input_spec(layer, start, steps, dt):
 def _layer_spec(layer):
     g = layer.group
     K = layer.K
+    extra = [] if layer.extra is None else [n for n in (layer.extra if hasattr(layer.extra, "names")
+                                                        else Equations(str(layer.extra))).names
+                                            if n in g.variables and hasattr(g.variables[n], "get_value")]
+    user_namespace = {k: repr(v) for k, v in g.namespace.items()
+                      if k not in layer.namespace and not k.startswith("payload_")}
+    options = getattr(g.state_updater, "method_options", None) or {}
     return {"n": layer.n, "K": K, "taus": layer_taus(layer).tolist(), "payload": layer.payload,
-            "output": layer.output, "max_lag": layer.max_lag,
+            "output": {"name": layer.output.name, "expression": layer.output.expression,
+                       "derivative": layer.output.derivative},
+            "max_lag": layer.max_lag, "drive": layer.drive,
+            "extra": None if layer.extra is None else str(layer.extra),
+            "parameters": {name: np.broadcast_to(getattr(g, name)[:], (layer.n,)).tolist()
+                           for name in layer.parameters},
+            "parameter_units": {name: unit_name(getattr(g, name)[:]) for name in layer.parameters},
+            "namespace": user_namespace, "others": options.get("others"),
             "v": np.stack([getattr(g, f"v_{k}")[:] for k in range(K + 1)], 1).tolist(),
             "b": g.b[:].tolist(), "theta": g.theta[:].tolist(),
-            "state": {name: g.variables[name].get_value().tolist()
-                      for name in [f"U_{k}" for k in range(K + 1)] + ["r", "q"]}}
+            "state": {name: np.asarray(g.variables[name].get_value()).tolist()
+                      for name in [f"U_{k}" for k in range(K + 1)] + ["r", "q"] + extra}}
 
 
 def payload_bits(q):
@@ -242,24 +256,34 @@ def genn_objects(spec, prefix="", delayed_reads="genn"):
 def _neuron_group(layer, history, name):
     """One neuron layer: cascade and encoder in the state update, state from the spec;
     with a ``history`` the encoder also stores its payloads there."""
+    import brian2
     from brian2 import NeuronGroup
     from .encoding import encoder_code, encoder_equations
-    from .equations import neuron_equations
+    from .equations import Nonlinearity, neuron_equations
     taus = np.asarray(layer["taus"])
     tau = taus[0] * second if np.all(taus == taus[0]) else taus * second
-    eqs, namespace = neuron_equations(layer["K"], tau, layer["output"])
+    units = vars(brian2)
+    parameters = {k: np.asarray(v) * eval(layer["parameter_units"][k], dict(units))
+                  for k, v in layer["parameters"].items()}
+    eqs, namespace = neuron_equations(layer["K"], tau, Nonlinearity(**layer["output"]),
+                                      drive=layer["drive"], extra=layer["extra"],
+                                      parameters=parameters)
+    namespace.update({k: eval(v, units) for k, v in layer["namespace"].items()})
     if history is not None:
         namespace.update(history.namespace())
     code = encoder_code(layer["payload"], history=history is not None)
+    options = {"then": code, **({"others": layer["others"]} if layer["others"] else {})}
     group = NeuronGroup(layer["n"], eqs + encoder_equations(), threshold="q != 0", reset="",
-                        method="gamma_cascade", method_options={"then": code},
+                        method="gamma_cascade", method_options=options,
                         namespace=namespace, name=name)
     v = np.asarray(layer["v"])
     for k in range(layer["K"] + 1):
         setattr(group, f"v_{k}", v[:, k])
     group.b, group.theta = layer["b"], layer["theta"]
-    for variable, values in layer["state"].items():
+    for variable, values in parameters.items():
         setattr(group, variable, values)
+    for variable, values in layer["state"].items():
+        setattr(group, variable, np.asarray(values))
     return group
 
 

@@ -272,18 +272,31 @@ def layer_taus(layer):
     return np.array([float(layer.group.namespace[n] / second) for n in names])
 
 
-def is_relu(layer):
-    return layer.output == "relu"
-
-
 def activation(layer, x):
-    """y = relu(x) or x, as the layer's equations say."""
-    return np.maximum(x, 0.0) if is_relu(layer) else x
+    """y = f(x), the layer's output nonlinearity (``layer.output``)."""
+    return layer.output(x)
 
 
 def activation_slope(layer, x):
-    """act'(x): the step function for relu, 1 for a linear readout."""
-    return (x > 0).astype(float) if is_relu(layer) else np.ones_like(x)
+    """f'(x), from the derivative the layer's nonlinearity states (relu: the step
+    function; linear: 1)."""
+    return layer.output.slope(x)
+
+
+def drive_terms(layer, batch):
+    """The value of a layer's extra ``drive`` terms now, (batch, n), evaluated with numpy
+    from the group's variables and namespace (constants in SI units)."""
+    from brian2.utils.stringtools import get_identifiers
+    from .equations import NUMPY_FUNCTIONS
+    g = layer.group
+    values = {}
+    for name in get_identifiers(layer.drive) - set(NUMPY_FUNCTIONS):
+        if name in g.variables and hasattr(g.variables[name], "get_value"):
+            value = np.asarray(g.variables[name].get_value(), dtype=float)
+            values[name] = value.reshape(batch, -1) if value.size == len(g) else value
+        else:
+            values[name] = float(np.asarray(g.namespace[name]))
+    return eval(layer.drive, {"__builtins__": {}}, {**NUMPY_FUNCTIONS, **values})
 
 
 class Engine:
@@ -429,7 +442,8 @@ class Engine:
         U = [np.stack(views, axis=-1).reshape(self.batch, size, -1)
              for views, size in zip(self._U, self.sizes[1:])]
         x = [params[f"b{l}"] + np.einsum("bnk,nk->bn", U[l - 1], params[f"v{l}"])
-             for l in range(1, len(self.net.layers))]
+             + (drive_terms(layer, self.batch) if layer.drive else 0.0)
+             for l, layer in enumerate(self.net.layers[1:], start=1)]
         readout = self.net.layers[-1]
         y = activation(readout, x[-1])
         if learner.rule == "exact":
@@ -519,10 +533,14 @@ class OnlineLearner:
     from layer l), ``v{l}`` (n_l x (K+1)) and ``b{l}`` (layer l).
     ``fit``, ``evaluate`` and ``gradients`` take ``batch_size``: samples run side by side
     in a replica of the network with that many copies (built once per size).
+    Extended neurons (``sgbrian.equations``): a layer's output nonlinearity trains with the
+    derivative it states; extra ``drive`` terms make the learner refuse unless
+    ``constant_drive=True`` marks them as constants of the gradient.
     """
 
     def __init__(self, net, loss, rule="spatial", optimizer=None, train=("w", "v", "b"),
-                 update_every="sample", clip_norm=None, lr_schedule=None, seed=0):
+                 update_every="sample", clip_norm=None, lr_schedule=None, seed=0,
+                 constant_drive=False):
         from .optim import Adam, schedule
         if is_standalone():
             raise RuntimeError("the learner is a Python network_operation, which Brian2 skips "
@@ -539,6 +557,12 @@ class OnlineLearner:
         for layer in net.layers[1:]:
             if layer.bucket_weights != "neuron":
                 raise ValueError("the learner supports bucket_weights='neuron' only")
+            if layer.drive and not constant_drive:
+                raise ValueError(
+                    f"layer {layer.index}: the drive term {layer.drive!r} feeds x, and the "
+                    "learner cannot differentiate it (its dependence on the parameters is not "
+                    "tracked); pass constant_drive=True to treat it as a constant of the "
+                    "gradient (exact when it does not depend on the trained parameters)")
         self.net, self.loss, self.rule = net, loss, rule
         self.optimizer = optimizer or Adam()
         self.train, self.update_every, self.clip_norm = tuple(train), update_every, clip_norm

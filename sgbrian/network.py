@@ -29,7 +29,7 @@ from brian2 import (NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
 from . import propagator  # noqa: F401  (registers the 'gamma_cascade' state updater)
 from .encoding import (analog_input, encoder_code, encoder_equations, payload_expression,
                        spike_input)
-from .equations import neuron_equations, synapse_bucket_equations
+from .equations import RESERVED, neuron_equations, nonlinearity, synapse_bucket_equations
 from .history import PayloadHistory
 from .validation import (check_choice, check_finite, check_int, check_positive,
                          check_shape, check_time, delay_steps)
@@ -59,8 +59,11 @@ class Layer:
     encoder: object = None          # the RunRegularly operation of the encoder
     history: object = None          # PayloadHistory (senders with delayed synapses)
     payload: str = "integer"        # 'integer', 'binary' or 'analog'
-    output: str = "relu"            # 'relu' or 'linear' (neuron layers)
+    output: object = None           # the output Nonlinearity (neuron layers)
     schedule: str = "exact"         # order of work in a step: 'exact' or 'genn'
+    drive: object = None            # extra terms of x (a string), if any
+    extra: object = None            # extra equations, if any
+    parameters: dict = field(default_factory=dict)   # extra per-neuron parameters
 
     @property
     def n(self):
@@ -106,7 +109,8 @@ def place_arrivals(syn, index, schedule):
 
 def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
                  bucket_weights="neuron", payload="integer", max_delay=0 * ms, schedule="exact",
-                 name=None):
+                 name=None, drive=None, extra=None, parameters=None, namespace=None,
+                 method_options=None):
     """A layer of ``n`` SpikingGamma neurons (a Brian2 ``NeuronGroup`` inside a Layer).
 
     ``K`` buckets with time constant ``tau`` (one time or K times), sigma-delta
@@ -114,23 +118,37 @@ def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
     ``v`` (shape (K+1,) or (n, K+1); default ``1/(K+1)`` each). ``payload``: 'integer',
     'binary' or 'analog' (see ``sgbrian.encoding``). ``max_delay`` is the
     largest delay of the layer's outgoing synapses (sets the payload history).
+    ``output``: a name in ``sgbrian.equations.OUTPUTS`` or a ``Nonlinearity``.
+    Extensions (``sgbrian.equations.neuron_equations``): ``drive`` terms of x, ``extra``
+    equations, ``parameters`` ({name: scalar or per-neuron values}), ``namespace``
+    (constants the extra equations use) and ``method_options`` of ``'gamma_cascade'``
+    (e.g. ``{'others': 'euler'}`` for the extra equations).
     """
     n = check_int("n (layer size)", n, 1)
     index = check_int("index (layer position)", index, 1)
     theta = check_positive("theta", theta)
     check_shape("theta", theta, (n,))
-    eqs, namespace = neuron_equations(K, tau, output, bucket_weights)
+    output = nonlinearity(output)
+    eqs, cascade_namespace = neuron_equations(K, tau, output, bucket_weights, drive, extra,
+                                              parameters)
+    clashes = sorted(set(namespace or {}) & (set(cascade_namespace) | set(RESERVED)))
+    if clashes:
+        raise ValueError(f"namespace may not redefine the package's names {clashes}")
     max_lag = _lag_steps(max_delay)
     eqs = eqs + encoder_equations()
     group = NeuronGroup(n, eqs, threshold="q != 0", reset="", method="gamma_cascade",
-                        namespace=dict(namespace), name=name or f"layer{index}*")
+                        method_options=method_options or {},
+                        namespace={**(namespace or {}), **cascade_namespace},
+                        name=name or f"layer{index}*")
+    for variable, value in (parameters or {}).items():
+        setattr(group, variable, value)
     group.theta = theta
     group.b = check_shape("bias", check_finite("bias", bias), (n,))
     if bucket_weights == "neuron":
         set_bucket_weights(group, K, v)
     encoder, history = _attach_encoder(group, index, max_lag, payload, schedule)
-    return Layer(group, "neuron", index, max_lag, K, tau, namespace, bucket_weights, encoder,
-                 history, payload, output, schedule)
+    return Layer(group, "neuron", index, max_lag, K, tau, cascade_namespace, bucket_weights,
+                 encoder, history, payload, output, schedule, drive, extra, dict(parameters or {}))
 
 
 def set_bucket_weights(target, K, v):

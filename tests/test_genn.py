@@ -22,8 +22,10 @@ needs_genn = pytest.mark.skipif(genn_path() is None, reason=f"no GeNN 4.9 here: 
 
 def random_networks(steps, warmup=137):
     """Networks the export must reproduce: wide integer payloads, binary payloads,
-    spike input, three layers with one homogeneous delay, delays up to 4,096 steps; each
-    has run before (state and input exported from the middle of a run)."""
+    spike input, three layers with one homogeneous delay, delays up to 4,096 steps, an
+    extended neuron (softplus output, an adaptation variable fed back into x, a
+    per-neuron parameter, a namespace constant); each has run before (state and input
+    exported from the middle of a run)."""
     dt = defaultclock.dt
     signal = band_limited_noise(steps + warmup, dt, cutoff=60 * Hz, channels=3, seed=5)
     rng = np.random.default_rng(7)
@@ -40,6 +42,12 @@ def random_networks(steps, warmup=137):
                             delay=0.2 * ms, homogeneous_delay=True, seed=4),
         sgbrian.feedforward([3, 3, 2], K=2, tau=1 * ms, theta=0.02, signal=3 * signal,
                             max_delay=409.6 * ms, random_delays=True, weight_scale=2.0, seed=6),
+        sgbrian.feedforward([3, 5, 2], K=3, tau=0.5 * ms, theta=0.02, signal=3 * signal,
+                            max_delay=0.3 * ms, random_delays=True, weight_scale=2.0, seed=7,
+                            hidden="softplus", drive="-gain*a",
+                            extra="da/dt = (y - a)/tau_a : 1",
+                            parameters={"gain": np.linspace(0.2, 1.0, 5)},
+                            namespace={"tau_a": 3 * ms}),
     ]
     for net in nets:
         net.run(warmup * dt)
