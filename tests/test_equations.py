@@ -89,3 +89,52 @@ def test_homogeneous_delay_mode_matches_per_synapse_delays(rng):
         ys.append(mon.y[:])
     assert np.abs(ys[0]).max() > 0.1
     np.testing.assert_array_equal(ys[0], ys[1])
+
+
+def test_layers_take_user_equations_and_stay_plain_brian2_equations():
+    """Extra state variables and equations, drive terms, a custom nonlinearity, extra
+    parameters, and inputs from other Brian2 groups (a summed variable and a linked
+    variable), through feedforward; the equations print as plain Equations."""
+    from brian2 import Equations, NeuronGroup, Synapses, linked_var
+    from sgbrian.equations import Nonlinearity
+    softsign = Nonlinearity("softsign", "x/(1 + abs(x))", "1/(1 + abs(x))**2")
+    net = sgbrian.feedforward([2, 3, 1], K=2, tau=1 * ms, signal=np.ones((50, 2)),
+                              hidden=softsign, drive="-g*a + I_ext + L",
+                              extra="da/dt = (y - a)/tau_a : 1\nI_ext : 1\nL : 1 (linked)",
+                              parameters={"g": 0.5}, namespace={"tau_a": 5 * ms})
+    group = net.layers[1].group
+    text = str(group.equations)
+    assert isinstance(group.equations, Equations)
+    assert "x = b + v_0*U_0 + v_1*U_1 + v_2*U_2 + (-g*a + I_ext + L)" in text
+    assert "y = x/(1 + abs(x))" in text and "da/dt = (y - a)/tau_a" in text
+    other = NeuronGroup(3, "z : 1\nc : 1")
+    other.z, other.c = [1.0, 2.0, 3.0], [0.1, 0.2, 0.3]
+    group.L = linked_var(other, "c")
+    feed = Synapses(other, group, "I_ext_post = 0.5*z_pre : 1 (summed)")
+    feed.connect(j="i")
+    net.network.add(other, feed)
+    net.run(1 * ms)
+    np.testing.assert_allclose(group.I_ext[:], [0.5, 1.0, 1.5])
+    x = group.x[:]
+    expected = (group.b[:] + sum(getattr(group, f"v_{k}")[:] * getattr(group, f"U_{k}")[:]
+                                 for k in range(3)) - 0.5 * group.a[:] + group.I_ext[:]
+                + np.array([0.1, 0.2, 0.3]))
+    np.testing.assert_allclose(x, expected, atol=1e-12)
+    np.testing.assert_allclose(group.y[:], x / (1 + np.abs(x)), atol=1e-12)
+
+
+def test_extensions_refuse_the_package_names_and_bad_nonlinearities():
+    from sgbrian.equations import Nonlinearity
+    for extra, match in (("dU_1/dt = -U_1/ms : 1", r"\['U_1'\]"), ("theta : 1", r"\['theta'\]")):
+        with pytest.raises(ValueError, match=match):
+            neuron_layer(2, 2, 1 * ms, 0.1, extra=extra)
+    with pytest.raises(ValueError, match=r"\['b'\]"):
+        neuron_layer(2, 2, 1 * ms, 0.1, parameters={"b": 1.0})
+    with pytest.raises(ValueError, match=r"namespace may not redefine .*tau_gamma"):
+        neuron_layer(2, 2, 1 * ms, 0.1, namespace={"tau_gamma": 3 * ms})
+    with pytest.raises(ValueError, match="hidden must be one of"):
+        sgbrian.feedforward([2, 3, 1], signal=np.ones((5, 2)), hidden="tanhh")
+    with pytest.raises(ValueError, match="output must be one of"):
+        sgbrian.feedforward([2, 3, 1], signal=np.ones((5, 2)), output="relux")
+    with pytest.raises(ValueError, match=r"output derivative .* uses \['z'\]"):
+        Nonlinearity("bad", "x", "z")

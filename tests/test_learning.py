@@ -391,3 +391,46 @@ def test_weight_gradient_buffers_equal_a_direct_sum_over_delayed_buckets(fft_fro
                          for i, j, d in zip(pre, post, delays_s)])
     assert len(delays) > 10
     np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("hidden", ["softplus", "tanh", "sigmoid", "leaky_relu"])
+def test_custom_output_nonlinearities_train_with_their_stated_derivative(rng, hidden):
+    """Online gradients of a network whose hidden layer uses another nonlinearity equal
+    finite differences of the summed loss (analog model, per-synapse delays)."""
+    from sgbrian.equations import leaky_relu
+    signal = rng.normal(0, 1, (T, 3))
+    f = leaky_relu(0.1) if hidden == "leaky_relu" else hidden
+    net = sgbrian.feedforward([3, 4, 2], K=4, tau=0.5 * ms, theta=0.05, signal=signal,
+                              max_delay=0.3 * ms, random_delays=True, payload="analog", seed=2,
+                              hidden=f)
+    randomize(net, rng)
+    sample = _mse_sample(rng, signal)
+    for rule in ("exact", "spatial"):
+        learner = OnlineLearner(net, MSELoss(), rule=rule)
+        grads = learner.gradients([sample])
+        if rule == "exact":
+            fd = _finite_differences(learner, [sample])
+            for name in grads:
+                assert _relative_error(grads[name], fd[name]) < 1e-5, (hidden, name)
+        learner.detach()
+
+
+def test_drive_terms_are_refused_unless_marked_constant_then_exact_when_they_are(rng):
+    signal = rng.normal(0, 1, (T, 3))
+    kwargs = dict(K=4, tau=0.5 * ms, theta=0.05, signal=signal, max_delay=0.3 * ms,
+                  random_delays=True, payload="analog", seed=2, drive="c*cos(2*pi*t/(8*ms))",
+                  parameters={"c": np.array([0.3, -0.2, 0.5, 0.1])})
+    net = sgbrian.feedforward([3, 4, 2], **kwargs)
+    with pytest.raises(ValueError, match=r"drive term 'c\*cos\(2\*pi\*t/\(8\*ms\)\)'.*constant_drive=True"):
+        OnlineLearner(net, MSELoss())
+    net = sgbrian.feedforward([3, 4, 2], **{**kwargs, "drive": "c*cos(3*a)",
+                                            "extra": "a : 1", "parameters": {"c": np.array([0.3, -0.2, 0.5, 0.1])}})
+    net.layers[1].group.a = [0.1, 0.4, 0.7, 1.0]
+    randomize(net, rng)
+    net.layers[1].group.b = rng.uniform(0.0, 0.3, 4)
+    sample = _mse_sample(rng, signal)
+    learner = OnlineLearner(net, MSELoss(), rule="exact", constant_drive=True)
+    grads = learner.gradients([sample])
+    fd = _finite_differences(learner, [sample])
+    for name in grads:          # the drive depends on no trained parameter: exact
+        assert _relative_error(grads[name], fd[name]) < 1e-5, name
