@@ -77,6 +77,16 @@ def check_exportable(net):
             raise GeNNExportError(f"layer {layer.index}: per-synapse bucket weights use a summed "
                                   "variable brian2genn does not support; build the network with "
                                   "bucket_weights='neuron'")
+    for layer in net.layers[1:]:
+        if layer.extra is None:
+            continue
+        eqs = layer.extra if hasattr(layer.extra, "names") else Equations(str(layer.extra))
+        flagged = sorted(name for name in eqs.names
+                         if {"linked", "summed"} & set(getattr(eqs[name], "flags", ())))
+        if flagged:
+            raise GeNNExportError(f"layer {layer.index}: the extra variables {flagged} are linked "
+                                  "or summed inputs from other groups, which brian2genn does not "
+                                  "support; export the network without them")
     if net.layers[0].kind == "analog" and net.layers[0].payload == "analog":
         raise GeNNExportError("an analog input layer with payload='analog' sends real-valued "
                               "payloads a spike generator cannot carry; use 'integer' or "

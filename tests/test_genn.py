@@ -142,6 +142,10 @@ def test_unsupported_features_give_a_clear_error(tmp_path):
         network_spec(net, 2 * ms)
     net.clear_spike_queues()
     assert network_spec(net, 2 * ms)["start_step"] == 5
+    net = sgbrian.feedforward([2, 3, 1], signal=signal, extra="L : 1 (linked)\nI_ext : 1",
+                              drive="L + I_ext")
+    with pytest.raises(GeNNExportError, match=r"extra variables \['L'\] are linked or summed"):
+        network_spec(net, 2 * ms)
 
 
 def test_build_without_genn_says_how_to_get_it(tmp_path, monkeypatch):
