@@ -59,9 +59,21 @@ class SGNetwork:
                 "'numpy' or 'cython' target; use the standalone device for simulation only "
                 "(remove the learner with learner.detach()).")
 
+    def check_time_constants(self):
+        """Raise ``ValueError`` if a layer's bucket time constant, as its namespace holds
+        it now (a user may change it between runs), is not a finite time > 0."""
+        from .learning import layer_taus
+        for layer in self.layers[1:]:
+            taus = layer_taus(layer)
+            if not np.all(np.isfinite(taus) & (taus > 0)):
+                names = "tau_gamma" if "tau_gamma" in layer.group.namespace else "tau_1..tau_K"
+                raise ValueError(f"{names} of layer {layer.index} ({layer.group.name}.namespace) "
+                                 f"must be finite times > 0 ms, got {taus * 1e3} ms")
+
     def run(self, duration, report=None):
-        """Check the inputs and the device, then ``Network.run(duration)``."""
+        """Check the inputs, time constants and device, then ``Network.run(duration)``."""
         check_time("duration", duration)
+        self.check_time_constants()
         self.check_delays()
         self.check_device()
         self.network.run(duration, report=report)
@@ -207,6 +219,7 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
     if (signal is None) == (spikes is None):
         raise ValueError("give exactly one input: signal=(samples x channels) or "
                          "spikes=(indices, times)")
+    check_time("delay", delay, allow_zero=True)
     max_delay = delay if max_delay is None else max_delay
     max_delays = list(max_delay) if isinstance(max_delay, (list, tuple)) else \
         [max_delay] * (len(sizes) - 1)
@@ -220,7 +233,8 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
         channels = signal.shape[1] if signal.ndim == 2 else 1
         if channels != sizes[0]:
             raise ValueError(f"signal has {channels} channels but sizes[0] = {sizes[0]}")
-        layers = [analog_layer(signal, sample_dt or defaultclock.dt, theta, payload,
+        sample_dt = defaultclock.dt if sample_dt is None else check_time("sample_dt", sample_dt)
+        layers = [analog_layer(signal, sample_dt, theta, payload,
                                max_delays[0])]
     else:
         layers = [spike_layer(sizes[0], *spikes)]

@@ -104,12 +104,29 @@ def load_shd(path, dt, duration, channels=700, max_samples=None):
     channels = check_int("channels", channels, 1)
     n_steps = int(round(float(duration / dt)))
     samples = []
-    with h5py.File(path, "r") as f:
+    try:
+        f = h5py.File(path, "r")
+    except OSError as error:
+        raise ValueError(f"{path} is not a readable HDF5 file ({error})") from None
+    with f:
+        missing = [k for k in ("spikes/times", "spikes/units", "labels") if k not in f]
+        if missing:
+            raise ValueError(f"{path} lacks {missing}: an SHD file holds spikes/times, "
+                             "spikes/units and labels")
         times, units, labels = f["spikes"]["times"], f["spikes"]["units"], f["labels"]
+        if not len(times) == len(units) == len(labels):
+            raise ValueError(f"{path}: spikes/times, spikes/units and labels must have one entry "
+                             f"per sample, got {len(times)}, {len(units)} and {len(labels)}")
         count = len(labels) if max_samples is None else min(max_samples, len(labels))
         for s in range(count):
-            steps = np.floor(np.asarray(times[s], dtype=float) / float(dt / second)).astype(int)
+            t = np.asarray(times[s], dtype=float)
             unit = np.asarray(units[s], dtype=int)
+            if t.shape != unit.shape:
+                raise ValueError(f"{path}: sample {s} has {t.size} spike times but {unit.size} units")
+            if not np.all(np.isfinite(t)) or np.any(t < 0):
+                raise ValueError(f"{path}: sample {s} has spike times that are NaN, infinite or "
+                                 "negative; times must be finite and >= 0 s")
+            steps = np.floor(t / float(dt / second)).astype(int)
             if unit.size and unit.max() >= channels:
                 raise ValueError(f"{path}: sample {s} has unit {unit.max()} >= channels={channels}")
             keep = steps < n_steps

@@ -551,6 +551,11 @@ class OnlineLearner:
             check_choice("train", name, TRAINABLE)
         if update_every != "sample" and not (isinstance(update_every, int) and update_every >= 1):
             raise ValueError(f"update_every must be 'sample' or an int >= 1, got {update_every!r}")
+        if clip_norm is not None and not (np.isfinite(clip_norm) and clip_norm > 0):
+            raise ValueError(f"clip_norm must be None or a finite number > 0, got {clip_norm!r}")
+        if not (hasattr(loss, "batch_step") and hasattr(loss, "prepare")):
+            raise ValueError(f"loss must be a loss object such as MSELoss() or "
+                             f"CrossEntropyLoss(start=...), got {loss!r}")
         if rule == "exact" and len(net.layers) != 3:
             raise ValueError(f"rule 'exact' needs exactly one hidden layer (3 layers), got "
                              f"{len(net.layers)}; use rule='spatial' for deeper networks")
@@ -668,7 +673,9 @@ class OnlineLearner:
             raise ValueError("samples must not be empty")
         engine = self.engine(batch_size)
         net = engine.net
+        self.loss.check(samples, self.net.layers[-1].n)
         net.check_device()
+        self.net.check_time_constants()
         gap = int(engine.connections[0].delays.max(initial=0)) \
             if net.layers[0].kind == "spikes" else 0
         batches = [samples[i:i + batch_size] for i in range(0, len(samples), batch_size)]

@@ -30,6 +30,14 @@ class MSELoss:
     name = "mse"
     start_step = 0
 
+    def check(self, samples, n_out):
+        """Every target an array (n_steps, n_out), before anything runs."""
+        for index, sample in enumerate(samples):
+            shape = np.shape(sample.target)
+            if len(shape) != 2 or shape[1] != n_out:
+                raise ValueError(f"samples[{index}].target must have shape (n_steps, {n_out}) "
+                                 f"for MSELoss (the readout has {n_out} neurons), got {shape}")
+
     def prepare(self, samples, copies, length=None, dt=None):
         length = max(s.n_steps for s in samples)
         weight, active = _batch_weights(samples, copies, length)
@@ -61,6 +69,14 @@ class CrossEntropyLoss:
     def __init__(self, start=0 * ms):
         self.start = check_time("start", start, allow_zero=True)
         self.start_step = None     # set by the learner from dt
+
+    def check(self, samples, n_out):
+        """Every target a class label in [0, n_out - 1], before anything runs."""
+        for index, sample in enumerate(samples):
+            label = sample.target
+            if not isinstance(label, (int, np.integer)) or not 0 <= label < n_out:
+                raise ValueError(f"samples[{index}].target must be a class label in "
+                                 f"[0, {n_out - 1}] for CrossEntropyLoss, got {label!r}")
 
     def prepare(self, samples, copies, length=None, dt=None):
         length = max(s.n_steps for s in samples)

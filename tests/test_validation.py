@@ -29,7 +29,9 @@ SIGNAL = np.zeros((10, 2))
     (dict(signal=np.r_[np.zeros((9, 2)), [[np.inf, 0]]]), r"signal must be finite"),
     (dict(p_connect=0.0), r"p_connect must be in \(0, 1\]"),
     (dict(record=("voltage",)), r"record must be one of"),
-    (dict(hidden="tanh"), r"output must be one of \['linear', 'relu'\]"),
+    (dict(hidden="tan"), r"hidden must be one of \['relu', 'linear', 'softplus'"),
+    (dict(output=None), r"output must be one of"),
+    (dict(sample_dt=0 * ms), r"sample_dt must be > 0 ms"),
     (dict(tau=[1, 2] * ms), r"tau must be one time or K = 8 times"),
 ])
 def test_feedforward_rejects_bad_input(kwargs, pattern):
@@ -74,3 +76,50 @@ def test_run_rejects_a_delay_changed_beyond_the_payload_history():
         net.run(1 * ms)
     with pytest.raises(ValueError, match=r"duration must be > 0 ms"):
         net.run(0 * ms)
+
+
+def test_the_learner_checks_its_inputs_before_running():
+    """clip_norm, the loss object, targets of the wrong width, labels out of range,
+    and a time constant made negative through the namespace between runs."""
+    from sgbrian.datasets import Sample
+    from sgbrian.learning import OnlineLearner
+    from sgbrian.losses import CrossEntropyLoss, MSELoss
+    net = sgbrian.feedforward([2, 3, 2], signal=SIGNAL)
+    for bad in (-1, 0, np.nan):
+        with pytest.raises(ValueError, match="clip_norm must be None or a finite number > 0"):
+            OnlineLearner(net, MSELoss(), clip_norm=bad)
+    for loss in ("mse", None):
+        with pytest.raises(ValueError, match="loss must be a loss object"):
+            OnlineLearner(net, loss)
+    learner = OnlineLearner(net, MSELoss())
+    wide = Sample(SIGNAL, np.zeros((10, 3)), 10)
+    with pytest.raises(ValueError, match=r"samples\[0\].target must have shape \(n_steps, 2\)"):
+        learner.fit([wide], 1, progress=False)
+    learner.detach()
+    spikes = ([0, 1], [1, 2] * ms)
+    spiking = sgbrian.feedforward([2, 3, 2], spikes=spikes)
+    learner = OnlineLearner(spiking, CrossEntropyLoss())
+    with pytest.raises(ValueError, match=r"samples\[1\].target must be a class label in \[0, 1\]"):
+        learner.evaluate([Sample(spikes, 1, 10), Sample(spikes, 2, 10)])
+    spiking.layers[1].group.namespace["tau_gamma"] = -5 * ms
+    with pytest.raises(ValueError, match=r"tau_gamma of layer 1 .* must be finite times > 0 ms"):
+        learner.evaluate([Sample(spikes, 1, 10)])
+    learner.detach()
+    with pytest.raises(ValueError, match=r"tau_gamma of layer 1"):
+        spiking.run(1 * ms)
+
+
+def test_malformed_shd_files_are_named(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from sgbrian.datasets import load_shd, write_shd
+    not_hdf5 = tmp_path / "x.h5"
+    not_hdf5.write_text("hello")
+    with pytest.raises(ValueError, match="x.h5 is not a readable HDF5 file"):
+        load_shd(str(not_hdf5), 1 * ms, 10 * ms)
+    with h5py.File(tmp_path / "empty.h5", "w") as f:
+        f["labels"] = np.zeros(2)
+    with pytest.raises(ValueError, match=r"empty.h5 lacks \['spikes/times', 'spikes/units'\]"):
+        load_shd(str(tmp_path / "empty.h5"), 1 * ms, 10 * ms)
+    write_shd(str(tmp_path / "nan.h5"), [[0.001, np.nan]], [[0, 1]], [0])
+    with pytest.raises(ValueError, match="nan.h5: sample 0 has spike times that are NaN"):
+        load_shd(str(tmp_path / "nan.h5"), 1 * ms, 10 * ms)
