@@ -172,9 +172,34 @@ def _train(rng_seed, epochs, checkpoint=None, resume=False, train=("w", "v", "b"
     return learner, history
 
 
+def test_a_run_killed_with_sigkill_resumes_to_the_parameters_of_an_uninterrupted_run(tmp_path):
+    """A training process is killed with SIGKILL at a random moment after its first
+    checkpoint (possibly while writing one); resumed, it ends with exactly the
+    parameters of a run that was never interrupted."""
+    import os
+    import signal
+    import time
+    path = str(tmp_path / "ckpt.npz")
+    epochs = 30
+    script = os.path.join(os.path.dirname(__file__), "train_until_killed.py")
+    child = subprocess.Popen([sys.executable, script, path, str(epochs)])
+    deadline = time.time() + 300
+    while not os.path.exists(path) and time.time() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    time.sleep(np.random.default_rng().uniform(0.0, 2.0))
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    resumed, history = _train(5, epochs, checkpoint=path, resume=True)
+    full, full_history = _train(5, epochs)
+    for name, p in full.params.items():
+        np.testing.assert_array_equal(resumed.params[name], p)
+    np.testing.assert_array_equal(history["loss"], full_history["loss"])
+
+
 @pytest.mark.parametrize("train", [("w", "v", "b"), ("w", "v", "b", "d")])
 def test_resuming_from_a_checkpoint_gives_the_same_numbers(tmp_path, train):
-    path = str(tmp_path / "ckpt.pkl")
+    path = str(tmp_path / "ckpt.npz")
     full, full_history = _train(5, 4, train=train)
     _train(5, 2, checkpoint=path, train=train)             # interrupted after 2 epochs
     resumed, resumed_history = _train(5, 4, checkpoint=path, resume=True, train=train)
