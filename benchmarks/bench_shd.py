@@ -9,6 +9,7 @@ given epochs, and the time an epoch of SHD's 8,156 training samples would take a
 speed. Writes benchmarks/out/bench_shd.json.
 
     python benchmarks/bench_shd.py [--train 256] [--test 64] [--epochs 2] [--fine-train 32]
+                                   [--batch 32] [--dt 1 0.1]
 """
 import argparse
 import json
@@ -25,7 +26,8 @@ def child(dt_ms, n_train, n_test, epochs, batch):
     from brian2 import ms
     from sgbrian.experiments import train_task
     warm = train_task("shd", dt=dt_ms * ms, target="cython", progress=False, batch_size=batch,
-                      epochs=1, task_kwargs=dict(n_train=batch, n_test=batch))   # compiles
+                      epochs=1, task_kwargs=dict(n_train=batch, n_test=batch,
+                                                 duration=20 * ms))               # compiles
     start = time.perf_counter()
     result = train_task("shd", dt=dt_ms * ms, target="cython", progress=False, batch_size=batch,
                         epochs=epochs, task_kwargs=dict(n_train=n_train, n_test=n_test))
@@ -44,6 +46,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--fine-train", type=int, default=32, help="training samples at 0.1 ms")
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--dt", type=float, nargs="+", default=[1.0, 0.1],
+                        help="time steps in ms to run (default 1 and 0.1)")
     parser.add_argument("--child", nargs=5, type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -51,8 +55,9 @@ def main():
         print(json.dumps(child(dt, int(n_train), int(n_test), int(epochs), int(batch))))
         return
     rows = []
-    for dt, n_train, n_test, epochs in ((1.0, args.train, args.test, args.epochs),
-                                        (0.1, args.fine_train, args.batch, 1)):
+    settings = {1.0: (args.train, args.test, args.epochs), 0.1: (args.fine_train, args.batch, 1)}
+    for dt in args.dt:
+        n_train, n_test, epochs = settings.get(dt, (args.fine_train, args.batch, 1))
         proc = subprocess.run([sys.executable, __file__, "--child", str(dt), str(n_train),
                                str(n_test), str(epochs), str(args.batch)],
                               capture_output=True, text=True)
@@ -67,7 +72,7 @@ def main():
               flush=True)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "bench_shd.json"), "w") as f:
+    with open(os.path.join(out, f"bench_shd_{'_'.join(map(str, args.dt))}.json"), "w") as f:
         json.dump(rows, f, indent=1)
 
 
