@@ -30,6 +30,7 @@ class Experiment:
     goal: float                  # the stated level
     task_kwargs: dict = field(default_factory=dict)
     train: tuple = ("w", "v", "b")   # trainable parameters
+    batch_size: int = 1              # samples side by side (one update per batch)
 
     def met(self, value):
         return value < self.goal if self.metric == "nrmse" else value >= self.goal
@@ -39,11 +40,11 @@ EXPERIMENTS = {
     "delay": Experiment(tasks.delay_task, tasks.delay_network, 1 * ms, MSELoss, "spatial",
                         1e-2, 10, 15, "nrmse", 0.1),
     "itd": Experiment(tasks.itd_task, tasks.itd_network, 0.05 * ms,
-                      lambda: CrossEntropyLoss(start=2 * ms), "exact", 2e-2, "sample", 4,
-                      "accuracy", 0.95),
+                      lambda: CrossEntropyLoss(start=2 * ms), "exact", 5e-2, "sample", 8,
+                      "accuracy", 0.95, batch_size=32),
     "timing": Experiment(tasks.timing_task, tasks.timing_network, 1 * ms,
-                         lambda: CrossEntropyLoss(start=20 * ms), "exact", 1e-2, "sample", 3,
-                         "accuracy", 0.90),
+                         lambda: CrossEntropyLoss(start=20 * ms), "exact", 3e-2, "sample", 3,
+                         "accuracy", 0.90, batch_size=32),
     "shd": Experiment(tasks.shd_task, tasks.shd_network, 1 * ms,
                       lambda: CrossEntropyLoss(start=100 * ms), "spatial", 1e-2, "sample", 2,
                       "accuracy", 0.0, train=("w", "v", "b", "d")),
@@ -52,14 +53,14 @@ EXPERIMENTS = {
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
                record_outputs=False, task_kwargs=None, task=None, update_every=None,
-               batch_size=1, lr=None, checkpoint=None):
+               batch_size=None, lr=None, checkpoint=None):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
     constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
     (default: generated). ``update_every``, ``lr``: override the experiment's update
     interval and learning rate. ``batch_size``: samples side by side (one update per
-    batch with update_every='sample'). ``checkpoint``: a file written after every epoch
+    batch with update_every='sample'; default: the experiment's, 32 for ITD and timing). ``checkpoint``: a file written after every epoch
     and resumed from when it exists. Keys: task, net, learner, history, test (the
     ``evaluate`` summary), before (the first test sample before training, with
     ``record_outputs``), met (the stated level reached), seconds (training and test),
@@ -75,6 +76,7 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
         raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
     net = ex.make_network(task, seed=seed)
     epochs = epochs or ex.epochs
+    batch_size = batch_size or ex.batch_size
     learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(lr or ex.lr),
                             train=ex.train,
                             update_every=update_every or ex.update_every, seed=seed,
