@@ -122,3 +122,24 @@ def test_shd_task_trains_with_batches_and_learnable_delays(tmp_path):
     assert delays.max() <= 25 and np.ptp(delays) > 10        # learnable delays up to 25 ms
     initial = np.rint(np.asarray(result["net"].synapses[0].delay[:] / ms))
     assert not np.allclose(delays, initial)                 # they moved
+
+
+def test_the_readme_states_the_task_settings_the_code_uses():
+    """The README's task descriptions come from the generators' own defaults and the
+    experiments' settings (the place train_task reads them from)."""
+    import inspect
+    import os
+    import re
+    from sgbrian.experiments import EXPERIMENTS
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    timing = inspect.signature(tasks.timing_task).parameters
+    jitter = float(timing["jitter"].default / ms)
+    noise = float(timing["noise_rate"].default / Hz)
+    assert re.search(rf"jitter {jitter:g} ms, noise {noise:g} Hz", readme)
+    itd = inspect.signature(tasks.itd_task).parameters
+    assert f"{itd['n_classes'].default} ITD classes" in readme
+    assert f"at dt = {float(EXPERIMENTS['itd'].dt / ms):g} ms" in readme
+    for name in ("itd", "timing"):
+        assert EXPERIMENTS[name].batch_size == 32 and "batches of 32" in readme
+    delay = inspect.signature(tasks.delay_task).parameters
+    assert f"delayed by {float(delay['delay'].default / ms):g} ms" in readme
