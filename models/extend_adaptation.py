@@ -38,7 +38,7 @@ fig, ax = plt.subplots(figsize=(6, 3.5))
 t = np.arange(len(outputs[0.0])) * 0.1
 for c, (g, y) in enumerate(outputs.items()):
     ax.plot(t, y, color=PALETTE[c], label=f"g = {g}")
-ax.set(xlabel="time (ms)", ylabel="hidden output y", title="Adaptation: da/dt = (y - a)/40 ms, x -= g a")
+ax.set(xlabel="time (ms)", ylabel="hidden output y", title="Adaptation: τ_a da/dt = y − a (τ_a = 40 ms), x −= g a")
 ax.legend(loc="lower right", frameon=False)
 fig.tight_layout()
 save(fig, os.path.join(os.path.dirname(__file__), "..", "figures", "out", "model_adaptation"))
