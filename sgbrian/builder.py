@@ -130,14 +130,12 @@ class SGNetwork:
             v = np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], axis=1)
             parameters = {name: np.tile(np.broadcast_to(getattr(g, name)[:], (layer.n,)), copies)
                           for name in layer.parameters}
-            user_namespace = {k: val for k, val in g.namespace.items() if k not in layer.namespace
-                              and not k.startswith("payload_")}
             layers.append(neuron_layer(
                 layer.n * copies, layer.K, (taus[0] if np.all(taus == taus[0]) else taus) * second,
                 theta, index=layer.index, output=layer.output, bias=np.tile(g.b[:], copies),
                 v=np.tile(v, (copies, 1)), payload=layer.payload, max_delay=layer.max_lag * dt,
                 schedule=layer.schedule, drive=layer.drive, extra=layer.extra,
-                parameters=parameters, namespace=user_namespace,
+                parameters=parameters, namespace=layer.user_namespace(),
                 method_options=g.state_updater.method_options if hasattr(
                     g.state_updater, "method_options") else None))
         synapses = []

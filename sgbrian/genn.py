@@ -34,7 +34,7 @@ import sys
 import time
 
 import numpy as np
-from brian2 import Equations, NetworkOperation, ms, second
+from brian2 import NetworkOperation, ms, second
 
 from .encoding import payload_expression, sigma_delta
 from .equations import unit_name
@@ -78,9 +78,7 @@ def check_exportable(net):
                                   "variable brian2genn does not support; build the network with "
                                   "bucket_weights='neuron'")
     for layer in net.layers[1:]:
-        if layer.extra is None:
-            continue
-        eqs = layer.extra if hasattr(layer.extra, "names") else Equations(str(layer.extra))
+        eqs = layer.extra_equations()
         flagged = sorted(name for name in eqs.names
                          if {"linked", "summed"} & set(getattr(eqs[name], "flags", ())))
         if flagged:
@@ -152,11 +150,8 @@ def _input_spec(layer, start, steps, dt):
 def _layer_spec(layer):
     g = layer.group
     K = layer.K
-    extra = [] if layer.extra is None else [n for n in (layer.extra if hasattr(layer.extra, "names")
-                                                        else Equations(str(layer.extra))).names
-                                            if n in g.variables and hasattr(g.variables[n], "get_value")]
-    user_namespace = {k: repr(v) for k, v in g.namespace.items()
-                      if k not in layer.namespace and not k.startswith("payload_")}
+    extra = [n for n in layer.extra_equations().names
+             if n in g.variables and hasattr(g.variables[n], "get_value")]
     options = getattr(g.state_updater, "method_options", None) or {}
     return {"n": layer.n, "K": K, "taus": layer_taus(layer).tolist(), "payload": layer.payload,
             "output": {"name": layer.output.name, "expression": layer.output.expression,
@@ -166,7 +161,8 @@ def _layer_spec(layer):
             "parameters": {name: np.broadcast_to(getattr(g, name)[:], (layer.n,)).tolist()
                            for name in layer.parameters},
             "parameter_units": {name: unit_name(getattr(g, name)[:]) for name in layer.parameters},
-            "namespace": user_namespace, "others": options.get("others"),
+            "namespace": {k: repr(v) for k, v in layer.user_namespace().items()},
+            "others": options.get("others"),
             "v": np.stack([getattr(g, f"v_{k}")[:] for k in range(K + 1)], 1).tolist(),
             "b": g.b[:].tolist(), "theta": g.theta[:].tolist(),
             "state": {name: np.asarray(g.variables[name].get_value()).tolist()

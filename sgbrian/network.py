@@ -23,7 +23,7 @@ step; a Brian2 ``SpikeMonitor`` or ``StateMonitor`` made by hand should use
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import (NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
+from brian2 import (Equations, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
                     defaultclock, ms)
 
 from . import propagator  # noqa: F401  (registers the 'gamma_cascade' state updater)
@@ -68,6 +68,17 @@ class Layer:
     @property
     def n(self):
         return len(self.group)
+
+    def extra_equations(self):
+        """The user's extra equations as ``Equations`` (empty if none)."""
+        if self.extra is None:
+            return Equations("")
+        return self.extra if isinstance(self.extra, Equations) else Equations(str(self.extra))
+
+    def user_namespace(self):
+        """The constants the user gave the group (its namespace less the package's own)."""
+        return {k: v for k, v in self.group.namespace.items()
+                if k not in self.namespace and not k.startswith("payload_")}
 
 
 def _lag_steps(max_delay):
