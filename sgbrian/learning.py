@@ -512,11 +512,6 @@ class Engine:
         for l, dg in self.delay_grads.items():
             dg.flush(grads[f"d{l}"])
 
-    def clear_buffers(self):
-        for wg in self.weight_grads + list(self.delay_grads.values()):
-            wg.reset()
-        if self.learner.rule == "exact":
-            self.w0_dense[:] = 0
 
 
 class OnlineLearner:
@@ -688,11 +683,10 @@ class OnlineLearner:
         engine.apply_delays(self.params, self.dt)
         engine.write_params(self.params)
         engine.bind_views()
-        engine.reset()                          # start at rest, whatever ran before
+        engine.reset()          # start at rest (state, cascades, gradient windows), whatever ran before
         net.clear_spike_queues()
         for g in self.grads.values():
             g[:] = 0
-        engine.clear_buffers()
         total = int(lengths.sum())
         engine.plan = dict(step=0, batches=batches, starts=starts, lengths=lengths,
                            slot=np.repeat(np.arange(len(batches)), lengths), train=train,
