@@ -117,14 +117,39 @@ def batch_speed_child(sizes, steps, batch):
             "floor_sample_steps_per_s": floor_sample_steps_per_s(sizes, 8)}
 
 
+def exact_trace_floor(n_in, n_hidden, K, batch, repeats=20):
+    """Seconds per sample-step of the exact rule's unavoidable work on its input weights
+    at ``batch``: one propagation of the forward-mode trace (S (K+1)^2 multiply-adds per
+    sample, a (batch S, K+1) @ (K+1, K+1) product) and one contraction of it with the
+    error (S (K+1)), timed as numpy operations of those sizes on this machine."""
+    rng = np.random.default_rng(0)
+    Z = rng.random((batch, n_in, n_hidden, K + 1))
+    out, PT = np.empty_like(Z), rng.random((K + 1, K + 1))
+    eps = rng.random((batch, n_hidden * (K + 1)))
+    def step():
+        np.matmul(Z, PT, out=out)
+        np.einsum("bij,bj->ij", out.reshape(batch, n_in, -1), eps)
+    step()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - start) / repeats / batch
+
+
 def task_child(name, batch, lr, epochs):
     from sgbrian.experiments import train_task
     result = train_task(name, target="cython", progress=False, batch_size=batch, lr=lr,
                         epochs=epochs)
     samples = len(result["task"].train) * len(result["history"])
-    return {"task": name, "batch": batch, "lr": lr, "epochs": len(result["history"]),
-            "train_s": result["train_seconds"], "samples_per_s": samples / result["train_seconds"],
-            "test_accuracy": result["test"]["accuracy"]}
+    row = {"task": name, "batch": batch, "lr": lr, "epochs": len(result["history"]),
+           "train_s": result["train_seconds"], "samples_per_s": samples / result["train_seconds"],
+           "test_accuracy": result["test"]["accuracy"],
+           "steps_per_sample": float(np.mean([s.n_steps for s in result["task"].train]))}
+    layers = result["net"].layers
+    if result["learner"].rule == "exact":
+        row["trace_floor_s_per_sample_step"] = exact_trace_floor(layers[0].n, layers[1].n,
+                                                                 layers[1].K, batch)
+    return row
 
 
 def child(args):
@@ -160,6 +185,10 @@ def batches(quick):
         pair = [t for t in tasks if t["task"] == name]
         if len(pair) == 2:
             print(f"{name}: batch 32 / batch 1 = {pair[1]['samples_per_s'] / pair[0]['samples_per_s']:.1f}x samples/s")
+            floor = pair[1]["trace_floor_s_per_sample_step"] * pair[1]["steps_per_sample"]
+            print(f"{name}: the exact rule's input-weight trace alone at batch 32 takes {floor * 1e3:.2f} ms "
+                  f"per sample, so batch 32 can reach at most {1 / floor / pair[0]['samples_per_s']:.1f}x "
+                  f"batch 1 ({1 / floor:.0f} samples/s)")
     return {"spatial_700_256_20": rows, "tasks": tasks}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from brian2 import ms
 
 from sgbrian.analysis import delay_kernel
-from sgbrian.experiments import train_task
+from sgbrian.experiments import repeat, train_task
 from sgbrian.plotting import PALETTE, save, use_style
 from style import arguments
 
@@ -24,7 +24,9 @@ def main(args):
     axes[0].plot(t, sample.target[:, 0], color=PALETTE[7], lw=2, label="target: input delayed 7.3 ms")
     axes[0].plot(t, result["before"]["outputs"][0][:, 0], color=PALETTE[1], label="before training")
     axes[0].plot(t, test["outputs"][0][:, 0], "--", color=PALETTE[0], label="after training")
-    axes[0].set(xlabel="time (ms)", title=f"Held-out signal, test NRMSE {test['nrmse']:.3f}")
+    scores, mean, sd = repeat("delay", seeds=args.seeds, client=args.client, **quick)
+    axes[0].set(xlabel="time (ms)", title=f"Held-out signal (seed 0): NRMSE {test['nrmse']:.3f}; "
+                                          f"over {len(scores)} seeds {mean:.3f} ± {sd:.3f}")
     axes[0].legend(ncol=3, fontsize=7)
     lags = np.arange(0, 20e-3, 1e-5)
     h, v0, mean, spread = delay_kernel(learner.params["v1"][0] * learner.params["w0"][0],

@@ -2,7 +2,8 @@
 (written by analyses/temporal_precision.py; quick mode runs a small sweep first).
 
 (a) output deviation from the finest dt, (b) events per neuron per second, (c) test score
-when trained at each dt, (d) wall time per simulated second.
+when trained at each dt, (d) wall time per simulated second: mean over seeds, error bars
+± one standard deviation over seeds.
 """
 import csv
 import os
@@ -25,14 +26,20 @@ def draw(path, out):
               ("wall_s_per_sim_s", "(d) wall time", "s per simulated s")]
     for c, name in enumerate(sorted({r["task"] for r in rows})):
         task_rows = [r for r in rows if r["task"] == name]
-        dts = np.array([float(r["dt_ms"]) for r in task_rows])
+        dts = np.array(sorted({float(r["dt_ms"]) for r in task_rows}))
+        seeds = len({r.get("seed", 0) for r in task_rows})
         for ax, (key, title, label) in zip(axes, panels):
-            values = np.array([float(r[key]) for r in task_rows])
-            ax.plot(dts, values, "o-", color=PALETTE[c], label=f"{name} ({task_rows[0]['metric']})")
+            values = [[float(r[key]) for r in task_rows if float(r["dt_ms"]) == d] for d in dts]
+            mean = np.array([np.mean(v) for v in values])
+            spread = np.array([np.std(v) for v in values])
+            ax.errorbar(dts, mean, yerr=spread, fmt="o-", capsize=3, color=PALETTE[c],
+                        label=f"{name} ({task_rows[0]['metric']}, {seeds} seeds)")
             ax.set(xscale="log", xlabel="dt (ms)", ylabel=label, title=title)
     axes[0].set_yscale("symlog", linthresh=1e-4)
-    axes[2].legend()
-    fig.tight_layout()
+    axes[3].set_yscale("log")
+    handles, labels = axes[2].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
     return save(fig, os.path.join(out, "fig5_temporal_precision"))
 
 

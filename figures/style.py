@@ -10,11 +10,21 @@ ANALYSES = os.path.join(HERE, "..", "analyses")
 
 
 def arguments(doc):
-    """Parse ``--quick`` (small settings, for CI) and ``--out`` (the folder)."""
+    """Parse ``--quick`` (small settings, for CI), ``--out`` (the folder), ``--seeds`` and
+    ``--scheduler`` (repeats as Dask jobs: a local cluster unless quick or given)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small settings (CI)")
     parser.add_argument("--out", default=OUT)
-    return parser.parse_args()
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address, or 'serial' (default: $SGBRIAN_SCHEDULER, "
+                             "else a local cluster; quick mode: serial)")
+    args = parser.parse_args()
+    args.client = None
+    if not args.quick or args.scheduler:
+        from sgbrian.parallel import connect
+        args.client = connect("serial" if args.quick and not args.scheduler else args.scheduler)
+    return args
 
 
 def analysis_folder(args, script, name):

@@ -4,6 +4,8 @@ delayed by an interaural time difference (ITD) in 9 classes from -1 to +1 ms, dt
 2 -> 48 coincidence detectors (random axonal delays, a Jeffress-like delay array) -> 9
 readout neurons, trained online with rule 'exact' and cross-entropy. Goal: test accuracy
 >= 95%. Writes figures/out/model_itd.png and .pdf (tuning curves and confusion matrix).
+Then the same experiment with seeds 0, 1, 2 (``--seeds``; ``--scheduler tcp://host:8786``
+to run them on a Dask cluster): test score mean ± sd.
 """
 import os
 
@@ -11,9 +13,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sgbrian.analysis import class_tuning
-from sgbrian.experiments import train_task
+from sgbrian.experiments import repeat, train_task
+from sgbrian.parallel import script_arguments
 from sgbrian.plotting import save, use_style
 
+args = script_arguments(__doc__)
 result = train_task("itd", record_outputs=True)
 task, test = result["task"], result["test"]
 print(f"test accuracy {test['accuracy']:.3f} (goal >= 0.95: {'met' if result['met'] else 'NOT met'}), "
@@ -40,3 +44,8 @@ axes[1].set(xticks=range(task.n_outputs), yticks=range(task.n_outputs),
 axes[1].tick_params(axis="x", rotation=90)
 fig.tight_layout()
 save(fig, os.path.join(os.path.dirname(__file__), "..", "figures", "out", "model_itd"))
+
+# the same experiment with every seed (task, network and training order), as jobs
+scores, mean, sd = repeat("itd", seeds=args.seeds, client=args.client)
+print(f"test accuracy over seeds {args.seeds}: {mean:.3f} ± {sd:.3f} (mean ± sd), "
+      f"per seed {[round(r['score'], 3) for r in scores]}")

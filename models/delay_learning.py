@@ -4,6 +4,8 @@ by 7.3 ms, which is a multiple of neither dt (1 ms) nor tau (1 ms).
 A 1 -> 1 network (K = 8 buckets, linear readout) learns w, v and b online (rule
 'spatial', which is exact for a single layer). Goal: test NRMSE < 0.1 on held-out
 signals. Writes figures/out/model_delay.png and .pdf.
+Then the same experiment with seeds 0, 1, 2 (``--seeds``; ``--scheduler tcp://host:8786``
+to run them on a Dask cluster): test score mean ± sd.
 """
 import os
 
@@ -12,9 +14,11 @@ import numpy as np
 from brian2 import ms
 
 from sgbrian.analysis import delay_kernel
-from sgbrian.experiments import train_task
+from sgbrian.experiments import repeat, train_task
+from sgbrian.parallel import script_arguments
 from sgbrian.plotting import PALETTE, save, use_style
 
+args = script_arguments(__doc__)
 result = train_task("delay", record_outputs=True)
 task, learner, test = result["task"], result["learner"], result["test"]
 print(f"test NRMSE {test['nrmse']:.4f} (goal < 0.1: {'met' if result['met'] else 'NOT met'}), "
@@ -41,3 +45,8 @@ axes[1].set(xlabel="lag (ms)", ylabel="weight", title=f"Learned kernel w * sum_k
 axes[1].legend()
 fig.tight_layout()
 save(fig, os.path.join(os.path.dirname(__file__), "..", "figures", "out", "model_delay"))
+
+# the same experiment with every seed (task, network and training order), as jobs
+scores, mean, sd = repeat("delay", seeds=args.seeds, client=args.client)
+print(f"test NRMSE over seeds {args.seeds}: {mean:.3f} ± {sd:.3f} (mean ± sd), "
+      f"per seed {[round(r['score'], 3) for r in scores]}")

@@ -5,6 +5,8 @@ Poisson noise), so spike counts carry no class information: only timing does.
 100 -> 64 (relu) -> 10, K = 8, tau = 5 ms, rule 'exact', cross-entropy from 20 ms on.
 Goal: test accuracy >= 90%. A spike-count classifier is printed as the control.
 Writes figures/out/model_timing.png and .pdf.
+Then the same experiment with seeds 0, 1, 2 (``--seeds``; ``--scheduler tcp://host:8786``
+to run them on a Dask cluster): test score mean ± sd.
 """
 import os
 
@@ -12,9 +14,11 @@ import matplotlib.pyplot as plt
 from brian2 import ms
 
 from sgbrian.analysis import spike_count_baseline
-from sgbrian.experiments import train_task
+from sgbrian.experiments import repeat, train_task
+from sgbrian.parallel import script_arguments
 from sgbrian.plotting import PALETTE, save, use_style
 
+args = script_arguments(__doc__)
 result = train_task("timing")
 task, test, history = result["task"], result["test"], result["history"]
 print(f"test accuracy {test['accuracy']:.3f} (goal >= 0.90: {'met' if result['met'] else 'NOT met'}), "
@@ -33,3 +37,8 @@ axes[2].set(xlabel="epoch", ylabel="cross-entropy", title=f"Test accuracy {test[
 axes[2].legend()
 fig.tight_layout()
 save(fig, os.path.join(os.path.dirname(__file__), "..", "figures", "out", "model_timing"))
+
+# the same experiment with every seed (task, network and training order), as jobs
+scores, mean, sd = repeat("timing", seeds=args.seeds, client=args.client)
+print(f"test accuracy over seeds {args.seeds}: {mean:.3f} ± {sd:.3f} (mean ± sd), "
+      f"per seed {[round(r['score'], 3) for r in scores]}")

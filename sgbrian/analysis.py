@@ -116,7 +116,7 @@ def encoding_tradeoff(signal, thetas, payload="integer", dt=None):
     """Reconstruction error and traffic of sigma-delta coding as theta varies.
 
     For each theta: max and RMS of |y - r| (in units of theta and absolute), events and
-    quanta per channel per second (if ``dt`` is given, else per sample). Returns a list of
+    quanta per channel per second (if ``dt`` is given, else per time sample). Returns a list of
     dicts, one per theta.
     """
     from .encoding import sigma_delta

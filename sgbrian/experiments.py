@@ -4,6 +4,7 @@
 evaluates it on the held-out samples. ``models/*.py``, the tests and the analyses all
 go through it, so a number in the README comes from the same code as the figure.
 """
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -53,7 +54,7 @@ EXPERIMENTS = {
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
                record_outputs=False, task_kwargs=None, task=None, update_every=None,
-               batch_size=None, lr=None, checkpoint=None):
+               batch_size=None, lr=None, checkpoint=None, client=None):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
@@ -61,7 +62,9 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
     (default: generated). ``update_every``, ``lr``: override the experiment's update
     interval and learning rate. ``batch_size``: samples side by side (one update per
     batch with update_every='sample'; default: the experiment's, 32 for ITD and timing). ``checkpoint``: a file written after every epoch
-    and resumed from when it exists. Keys: task, net, learner, history, test (the
+    and resumed from when it exists. ``client``: a ``dask.distributed.Client``; each
+    batch's gradients are then summed by its workers (:func:`experiment_learner` builds
+    their replicas; the task must be the generated one). Keys: task, net, learner, history, test (the
     ``evaluate`` summary), before (the first test sample before training, with
     ``record_outputs``), met (the stated level reached), seconds (training and test),
     train_seconds (training alone).
@@ -74,19 +77,81 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
         task = ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
     elif abs(float(task.dt / defaultclock.dt) - 1) > 1e-9:
         raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
-    net = ex.make_network(task, seed=seed)
     epochs = epochs or ex.epochs
     batch_size = batch_size or ex.batch_size
-    learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(lr or ex.lr),
-                            train=ex.train,
-                            update_every=update_every or ex.update_every, seed=seed,
-                            lr_schedule=schedule("cosine", epochs=epochs, floor=0.1))
+    settings = dict(lr=lr, update_every=update_every, epochs=epochs)
+    net, learner = build_learner(name, task, seed, **settings)
+    replica = None
+    if client is not None:
+        replica = functools.partial(experiment_learner, name, seed, float(defaultclock.dt / ms),
+                                    task_kwargs, target)
     before = learner.evaluate(task.test[:1], record_outputs=True) if record_outputs else None
     start = time.perf_counter()
     history = learner.fit(task.train, epochs, progress=progress, batch_size=batch_size,
-                          checkpoint=checkpoint, resume=checkpoint is not None)
+                          checkpoint=checkpoint, resume=checkpoint is not None, client=client,
+                          replica=replica)
     trained = time.perf_counter()
     test = learner.evaluate(task.test, record_outputs=record_outputs, batch_size=batch_size)
     return dict(task=task, net=net, learner=learner, history=history, test=test, before=before,
                 met=ex.met(test[ex.metric]), metric=ex.metric, goal=ex.goal,
                 seconds=time.perf_counter() - start, train_seconds=trained - start)
+
+
+def build_learner(name, task, seed, lr=None, update_every=None, epochs=None):
+    """Experiment ``name``'s network for ``task`` and its learner (loss, rule, Adam,
+    cosine schedule); returns ``(net, learner)``."""
+    ex = EXPERIMENTS[name]
+    net = ex.make_network(task, seed=seed)
+    learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(lr or ex.lr),
+                            train=ex.train, update_every=update_every or ex.update_every,
+                            seed=seed, lr_schedule=schedule("cosine", epochs=epochs or ex.epochs,
+                                                            floor=0.1))
+    return net, learner
+
+
+def experiment_learner(name, seed, dt_ms, task_kwargs=None, target="numpy", **settings):
+    """The learner ``train_task`` builds, rebuilt from its settings (a worker's replica
+    for data-parallel training: the same seeded task, network and connectivity; a
+    replica only computes gradients, so the optimizer settings do not matter there)."""
+    ex = EXPERIMENTS[name]
+    prefs.codegen.target = target
+    defaultclock.dt = dt_ms * ms
+    task = ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
+    return build_learner(name, task, seed, **settings)[1]
+
+
+def score_point(task, seed, target="numpy", tuning=False, **overrides):
+    """A job: train experiment ``task`` with ``seed`` (``overrides``: ``train_task``
+    keywords such as epochs or task_kwargs) and return its test numbers as a dict: the
+    metric, the loss, events per neuron per second, training seconds, goal met; with
+    ``tuning`` also the class tuning (mean readout per true class, from the loss's
+    start; ``sgbrian.analysis.class_tuning``) as nested lists."""
+    from .analysis import class_tuning
+    result = train_task(task, seed=seed, target=target, progress=False, record_outputs=tuning,
+                        **overrides)
+    test = result["test"]
+    out = {"task": task, "seed": seed, "metric": result["metric"],
+           "score": float(test[result["metric"]]), "loss": float(test["loss"]),
+           "events_per_neuron_per_s": float(test["events_per_neuron_per_s"]),
+           "train_seconds": float(result["train_seconds"]), "met": bool(result["met"])}
+    if tuning:
+        data = result["task"]
+        labels = [s.target for s in data.test]
+        out["tuning"] = class_tuning(test["outputs"], labels, result["learner"].loss.start_step,
+                                     data.n_outputs).tolist()
+    return out
+
+
+def repeat(name, seeds=(0, 1, 2), client=None, folder=None, progress=False, target="numpy",
+           **overrides):
+    """``score_point`` of experiment ``name`` for every seed, as jobs on ``client`` (None:
+    here); returns ``(scores, mean, sd)`` of the test metric over the seeds (sd with
+    ddof=1, 0 for one seed). With ``folder`` the results are kept there and reused."""
+    import tempfile
+    import numpy as np
+    from .parallel import run_jobs
+    points = [dict(task=name, seed=int(s), target=target, **overrides) for s in seeds]
+    scores = run_jobs(score_point, points, folder or tempfile.mkdtemp(prefix="sgbrian-repeat-"),
+                      client, progress, f"{name} seeds")
+    values = np.array([r["score"] for r in scores])
+    return scores, float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0

@@ -322,7 +322,9 @@ class Engine:
                             for l, c in enumerate(self.connections) if learner.delay_trained[l]}
         if learner.rule == "exact":
             self._make_exact_traces()
-        self.operation = NetworkOperation(self._on_step, when="end", order=100,
+        def learner_step():               # a plain function: Brian2 inspects its arguments
+            self._on_step()
+        self.operation = NetworkOperation(learner_step, when="end", order=100,
                                           name="sgbrian_learner*")
         net.network.add(self.operation)
         self.plan = None
@@ -446,7 +448,7 @@ class Engine:
              for l, layer in enumerate(self.net.layers[1:], start=1)]
         readout = self.net.layers[-1]
         y = activation(readout, x[-1])
-        if learner.rule == "exact":
+        if learner.rule == "exact" and plan["train"]:       # the traces serve gradients only
             self._step_exact_traces(x[0], U[0], params["v1"])
         losses, dy = learner.loss.batch_step(y, plan["data"], n)
         if not np.all(np.isfinite(losses)):
@@ -493,13 +495,22 @@ class Engine:
                         continue
                     Z = trace.delayed(readout.delays)                 # (D, B, ..., K+1)
                     if name == "w0":
-                        self.w0_dense += np.einsum("dbihk,dbhk->ih", Z, eps)
+                        self._add_w0_products(Z, eps)
                     else:
                         grads[name] += np.einsum("dbpk,dbpk->p", eps[:, :, owner],
                                                  Z).reshape(grads[name].shape)
                 return
             eps = np.einsum("dij,bj->bi", self.dense[l - 1], vd.sum(axis=2))
             delta = activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
+
+    def _add_w0_products(self, Z, eps):
+        """``w0_dense[i, h] += sum_{d,b,k} Z[d, b, i, h, k] eps[d, b, h, k]``, as one
+        matrix-vector product per delay over the flattened (h, k) axis (the einsum of the
+        same sum runs at half this speed)."""
+        _, B, n_in, n_h, K1 = Z.shape
+        for Zd, ed in zip(Z, eps):
+            products = np.einsum("bij,bj->ij", Zd.reshape(B, n_in, n_h * K1), ed.reshape(B, -1))
+            self.w0_dense += products.reshape(n_in, n_h, K1).sum(axis=2)
 
     def flush(self, grads, train):
         for l, wg in enumerate(self.weight_grads):
@@ -706,11 +717,17 @@ class OnlineLearner:
             plan, engine.plan = engine.plan, None
         if apply and train and plan["steps_since_update"]:
             self._update(engine, plan)      # what is left of the last update interval
-        neurons = sum(engine.sizes[1:])
         seconds = float(sum(s.n_steps for s in samples) * self.dt / second)
-        metrics.events_per_neuron_per_s = sum(c[0] for c in plan["events"]) / neurons / seconds
-        metrics.quanta_per_neuron_per_s = sum(c[1] for c in plan["events"]) / neurons / seconds
+        metrics.add_events(sum(c[0] for c in plan["events"]), sum(c[1] for c in plan["events"]),
+                           sum(engine.sizes[1:]) * seconds)
         return metrics
+
+    def apply_gradients(self, lr_scale=1.0):
+        """One optimizer update from ``grads`` as they are (summed elsewhere, e.g. by
+        workers): clipping, the step, the delay bounds and the divergence checks."""
+        self._update(self.engine(1), {"lr_scale": lr_scale, "steps_since_update": 0})
+        for name, p in self.params.items():
+            self.last_good[name][:] = p
 
     def gradients(self, samples, batch_size=1):
         """Summed gradients of the per-step loss over ``samples`` (accumulate mode, no

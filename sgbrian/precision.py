@@ -14,9 +14,16 @@ constant (tau, delays in ms, durations) stays fixed. For each task and dt:
 (d) wall time per simulated second of (a)'s evaluation (a second, identical evaluation, so
     that code generation and compilation are not counted).
 
-The verdict on "accuracy is insensitive to dt": the spread of (c) over dt must be within
-2 percentage points (accuracy) or within 10% (NRMSE, max/min - 1).
+Every point runs with several seeds (``sweep(..., seeds=(0, 1, 2))``; the seed draws the
+task, the network and the training order), as independent jobs on a Dask cluster or here
+(``sgbrian.parallel``). The verdict on "accuracy is insensitive to dt" uses the mean over
+seeds of (c) at each dt: the spread of the means must be within 2 percentage points
+(accuracy) or within 10% (NRMSE, max/min - 1); a one-way ANOVA over dt (seeds as
+replicates) says whether what differs between dts exceeds what differs between seeds.
+Mode 'full' uses the tasks' own sizes (those of ``models/``); 'quick' small ones.
 """
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -30,8 +37,7 @@ from .tasks import regrid
 DTS = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02)       # ms
 MASTER_DT = 0.01 * ms
 COMMON_DT = 1 * ms
-SIZES = {"full": {"delay": dict(n_train=10, n_test=3), "itd": dict(n_train=180, n_test=54),
-                  "timing": dict(n_train=150, n_test=50)},
+SIZES = {"full": {"delay": {}, "itd": {}, "timing": {}},          # the tasks' own (models/)
          "quick": {"delay": dict(n_train=2, n_test=1, duration=40 * ms),
                    "itd": dict(n_train=9, n_test=9, duration=5 * ms),
                    "timing": dict(n_train=10, n_test=10, duration=30 * ms)}}
@@ -75,39 +81,73 @@ ONE_SAMPLE = {"delay": dict(batch_size=1, lr=1e-2), "itd": dict(batch_size=1, lr
               "timing": dict(batch_size=1, lr=1e-2)}
 
 
-def sweep(name, dts=DTS, mode="full", seed=0, target="numpy", progress=False):
-    """Rows (a)-(d) for task ``name`` over ``dts`` (ms); see the module docstring."""
-    ex = EXPERIMENTS[name]
+def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
+    """Job (a), (b), (d) of one task and seed: train once at the experiment's dt, then
+    simulate that fixed network at every dt in ``dts``. Returns a list of rows (dicts)."""
+    ex = EXPERIMENTS[task]
     prefs.codegen.target = target
-    master = master_task(name, mode, seed)
-    native = regrid(master, ex.dt)
-    trained = train_task(name, seed=seed, dt=ex.dt, epochs=EPOCHS[mode][name], target=target,
-                         progress=progress, task=native, **ONE_SAMPLE[name])["learner"]
+    master = master_task(task, mode, seed)
+    trained = train_task(task, seed=seed, dt=ex.dt, epochs=EPOCHS[mode][task], target=target,
+                         progress=False, task=regrid(master, ex.dt), **ONE_SAMPLE[task])["learner"]
     rows, outputs = [], {}
     for dt_ms in dts:
-        task = regrid(master, dt_ms * ms)
-        fixed = transfer(trained, name, task, seed)
-        result = fixed.evaluate(task.test, record_outputs=True)
+        data = regrid(master, dt_ms * ms)
+        fixed = transfer(trained, task, data, seed)
+        result = fixed.evaluate(data.test, record_outputs=True)
         start = time.perf_counter()
-        fixed.evaluate(task.test)                       # timed: code already generated
+        fixed.evaluate(data.test)                       # timed: code already generated
         wall = time.perf_counter() - start
-        simulated = sum(s.n_steps for s in task.test) * float(task.dt / second)
-        outputs[dt_ms] = common_grid(result["outputs"], task.dt)
+        simulated = sum(s.n_steps for s in data.test) * float(data.dt / second)
+        outputs[dt_ms] = common_grid(result["outputs"], data.dt)
         fixed.detach()
-        retrained = train_task(name, seed=seed, dt=dt_ms * ms, epochs=EPOCHS[mode][name],
-                               target=target, progress=progress, task=task,
-                               update_every=update_interval(ex, dt_ms * ms), **ONE_SAMPLE[name])
-        rows.append({"task": name, "dt_ms": dt_ms, "metric": ex.metric,
-                     "fixed_score": result[ex.metric],
-                     "events_per_neuron_per_s": result["events_per_neuron_per_s"],
-                     "quanta_per_neuron_per_s": result["quanta_per_neuron_per_s"],
-                     "trained_score": retrained["test"][ex.metric],
+        rows.append({"task": task, "dt_ms": dt_ms, "seed": seed, "metric": ex.metric,
+                     "fixed_score": float(result[ex.metric]),
+                     "events_per_neuron_per_s": float(result["events_per_neuron_per_s"]),
+                     "quanta_per_neuron_per_s": float(result["quanta_per_neuron_per_s"]),
                      "wall_s_per_sim_s": wall / simulated})
     finest = outputs[min(dts)]
     scale = np.sqrt(np.mean(finest ** 2))
     for row in rows:
         diff = outputs[row["dt_ms"]] - finest
         row["deviation"] = float(np.sqrt(np.mean(diff ** 2)) / scale)
+    return {"rows": rows}
+
+
+def trained_point(task, dt_ms, seed, mode="full", target="numpy"):
+    """Job (c): the test score of task ``task`` trained at ``dt_ms`` with ``seed``."""
+    ex = EXPERIMENTS[task]
+    data = regrid(master_task(task, mode, seed), dt_ms * ms)
+    result = train_task(task, seed=seed, dt=dt_ms * ms, epochs=EPOCHS[mode][task], target=target,
+                        progress=False, task=data, update_every=update_interval(ex, dt_ms * ms),
+                        **ONE_SAMPLE[task])
+    return {"trained_score": float(result["test"][ex.metric]),
+            "train_seconds": float(result["train_seconds"])}
+
+
+def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=None,
+          folder=None, progress=False):
+    """Rows (a)-(d) for every task in ``tasks``, dt in ``dts`` (ms) and seed in ``seeds``,
+    one row per (task, dt, seed). The jobs (one fixed network per task and seed, one
+    training per task, dt and seed) run through :func:`sgbrian.parallel.run_jobs` on
+    ``client`` (None: here, one after the other); with ``folder``, each job's result is
+    kept there and a sweep run again resumes where it stopped."""
+    from .parallel import run_jobs
+    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+    dts, seeds = [float(d) for d in dts], [int(s) for s in seeds]
+    folder = folder or tempfile.mkdtemp(prefix="sgbrian-sweep-")
+    common = {"mode": mode, "target": target}
+    fixed_points = [dict(task=t, seed=s, dts=dts, **common) for t in tasks for s in seeds]
+    trained_points = [dict(task=t, dt_ms=d, seed=s, **common) for t in tasks for d in dts
+                      for s in seeds]
+    fixed = run_jobs(fixed_point, fixed_points, os.path.join(folder, "fixed"), client,
+                     progress, "fixed networks")
+    trained = run_jobs(trained_point, trained_points, os.path.join(folder, "trained"), client,
+                       progress, "trainings")
+    scores = {(p["task"], p["dt_ms"], p["seed"]): r for p, r in zip(trained_points, trained)}
+    rows = []
+    for result in fixed:
+        for row in result["rows"]:
+            rows.append({**row, **scores[(row["task"], row["dt_ms"], row["seed"])]})
     return rows
 
 
@@ -119,19 +159,31 @@ def update_interval(ex, dt):
 
 
 def verdict(rows):
-    """Per task: is the score trained at each dt within 2 percentage points (accuracy) or
-    10% (NRMSE) of the others? Returns {task: (insensitive, spread, text)}."""
+    """Per task, from every seed: the mean test score trained at each dt, and whether the
+    means lie within 2 percentage points (accuracy) or 10% (NRMSE, max/min - 1) of each
+    other. Also a one-way ANOVA of the scores over dt (``scipy.stats.f_oneway``, seeds as
+    replicates): its p-value says whether the differences between dts exceed what the
+    seeds alone produce (p < 0.05: a detectable effect of dt). Returns
+    {task: (insensitive, spread, text, p_value)}."""
+    import scipy.stats
     out = {}
     for name in sorted({r["task"] for r in rows}):
-        scores = np.array([r["trained_score"] for r in rows if r["task"] == name])
-        metric = next(r["metric"] for r in rows if r["task"] == name)
+        task_rows = [r for r in rows if r["task"] == name]
+        metric = task_rows[0]["metric"]
+        dts = sorted({r["dt_ms"] for r in task_rows})
+        groups = [np.array([r["trained_score"] for r in task_rows if r["dt_ms"] == d]) for d in dts]
+        means = np.array([g.mean() for g in groups])
+        p = (float(scipy.stats.f_oneway(*groups).pvalue)
+             if min(len(g) for g in groups) >= 2 and len(groups) >= 2 else float("nan"))
         if metric == "accuracy":
-            spread = 100 * (scores.max() - scores.min())
+            spread = 100 * (means.max() - means.min())
             ok = spread <= 2.0
-            text = f"accuracy spread {spread:.1f} percentage points over dt (limit 2)"
+            text = f"mean accuracy spread {spread:.1f} percentage points over dt (limit 2)"
         else:
-            spread = 100 * (scores.max() / scores.min() - 1)
+            spread = 100 * (means.max() / means.min() - 1)
             ok = spread <= 10.0
-            text = f"NRMSE spread {spread:.1f}% over dt (limit 10%)"
-        out[name] = (bool(ok), float(spread), text)
+            text = f"mean NRMSE spread {spread:.1f}% over dt (limit 10%)"
+        seeds = min(len(g) for g in groups)
+        text += f"; {seeds} seed(s) per dt, ANOVA over dt p = {p:.3g}"
+        out[name] = (bool(ok), float(spread), text, p)
     return out

@@ -75,6 +75,27 @@ class Metrics:
             if self.record_outputs:
                 self.outputs.append(trace[:sample.n_steps, b])
 
+    def add_events(self, events, quanta, neuron_seconds):
+        """Count ``events`` and ``quanta`` over ``neuron_seconds`` (neurons x simulated
+        seconds) into the per-neuron rates."""
+        self.events, self.quanta, self.neuron_seconds = (
+            getattr(self, "events", 0) + events, getattr(self, "quanta", 0.0) + quanta,
+            getattr(self, "neuron_seconds", 0.0) + neuron_seconds)
+        self.events_per_neuron_per_s = self.events / self.neuron_seconds
+        self.quanta_per_neuron_per_s = self.quanta / self.neuron_seconds
+
+    def merge(self, other):
+        """Add the samples counted by ``other`` (another worker's share), after these."""
+        self.total_loss += other.total_loss
+        self.sample_losses += other.sample_losses
+        self.predictions += other.predictions
+        self.outputs += other.outputs
+        self.correct += other.correct
+        for name in ("sq_error", "sum_t", "sum_t2", "count"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if hasattr(other, "events"):
+            self.add_events(other.events, other.quanta, other.neuron_seconds)
+
     def summary(self):
         out = {"loss": float(np.mean(self.sample_losses)), "loss_sum": self.total_loss,
                "samples": len(self.sample_losses),
@@ -115,7 +136,7 @@ def _progress_printer(epoch, stream):
 
 
 def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
-        progress=True, stream=None, batch_size=1):
+        progress=True, stream=None, batch_size=1, client=None, replica=None):
     """Train ``learner`` for ``epochs`` epochs over the samples ``train``.
 
     Each epoch visits the samples in an order drawn from the learner's seeded RNG,
@@ -126,6 +147,10 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
     ``resume=True`` continues from it and gives the same numbers as an uninterrupted
     run. Progress (epoch, loss, accuracy or NRMSE, events per neuron per second) goes
     to ``stream`` (default stderr). Returns the history as a numpy structured array.
+
+    ``client`` (a ``dask.distributed.Client``) with ``replica`` (a picklable function
+    that builds this learner's network and learner on a worker): data-parallel training,
+    see :func:`sgbrian.parallel.batch_gradients`; the same updates as training here.
     """
     stream = stream or sys.stderr
     train = list(train)
@@ -141,9 +166,15 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
         lr_scale = float(learner.lr_schedule(epoch))
         order = learner.rng.permutation(len(train))
         metrics = Metrics(learner.loss)
-        learner.run_samples([train[i] for i in order], train=True, metrics=metrics,
-                            lr_scale=lr_scale, batch_size=batch_size,
-                            progress=_progress_printer(epoch, stream) if progress else None)
+        if client is None:
+            learner.run_samples([train[i] for i in order], train=True, metrics=metrics,
+                                lr_scale=lr_scale, batch_size=batch_size,
+                                progress=_progress_printer(epoch, stream) if progress else None)
+        else:
+            from .parallel import fit_epoch_on_client
+            fit_epoch_on_client(learner, [train[i] for i in order], metrics, lr_scale,
+                                batch_size, client, replica,
+                                _progress_printer(epoch, stream) if progress else None)
         result = metrics.summary()
         val = evaluate(learner, validation, batch_size=batch_size) if validation else \
             {"loss": np.nan, "metric": np.nan}

@@ -459,3 +459,29 @@ def test_drive_terms_are_refused_unless_marked_constant_then_exact_when_they_are
     fd = _finite_differences(learner, [sample])
     for name in grads:          # the drive depends on no trained parameter: exact
         assert _relative_error(grads[name], fd[name]) < 1e-5, name
+
+
+def test_spatial_hidden_gradients_equal_finite_differences_with_inactive_units(rng):
+    """With the readout's bucket weights v^k = 0 for k >= 1 (and no readout delays) the
+    error sent down has only a tap component, so rule 'spatial' is the exact gradient of
+    the summed loss. Two hidden units are held inactive (x < 0): relu' = 0 zeroes every
+    gradient that flows through them, and finite differences see no change either."""
+    signal = rng.normal(0, 1, (T, 3))
+    net = sgbrian.feedforward([3, 5, 2], K=3, tau=0.5 * ms, theta=0.05, signal=signal,
+                              max_delay=[0.3 * ms, 0 * ms], random_delays=True,
+                              payload="analog", seed=2)
+    randomize(net, rng)
+    for k in range(1, 4):
+        setattr(net.layers[2].group, f"v_{k}", 0.0)
+    inactive = np.array([False, True, False, True, False])
+    net.layers[1].group.b = np.where(inactive, -50.0, rng.uniform(0.3, 0.6, 5))
+    learner = OnlineLearner(net, MSELoss(), rule="spatial")
+    sample = _mse_sample(rng, signal)
+    grads = learner.gradients([sample])
+    fd = _finite_differences(learner, [sample])
+    for name in ("w0", "v1", "b1", "w1", "v2", "b2"):
+        assert np.linalg.norm(fd[name]) > 1e-3, name
+        assert _relative_error(grads[name], fd[name]) < 1e-5, (name, grads[name], fd[name])
+    post = net.synapses[0].j[:]
+    assert np.all(grads["w0"][inactive[post]] == 0) and np.all(grads["v1"][inactive] == 0)
+    assert np.all(grads["b1"][inactive] == 0) and np.all(grads["b1"][~inactive] != 0)

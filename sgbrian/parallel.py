@@ -1,0 +1,287 @@
+"""Independent jobs (task, dt, seed, parameter point) on a Dask cluster.
+
+``run_jobs(function, points, folder)`` calls ``function(**point)`` for every point and
+writes each result, a JSON-serialisable dict, to its own file in ``folder`` as soon as it
+finishes (written to a temporary file, then renamed: a file is whole or absent). Points
+whose file exists are not run again, so a killed sweep resumes where it stopped. A job
+that raises is run once more; if it fails again it is reported with its parameters and
+the other results are kept. A progress bar shows jobs done and time left.
+
+Where the jobs run (:func:`connect`):
+
+- ``scheduler=None`` and no ``SGBRIAN_SCHEDULER`` in the environment: a ``LocalCluster``
+  of processes, one single-threaded worker per core (``workers`` to choose);
+- ``scheduler="tcp://host:8786"`` (or ``SGBRIAN_SCHEDULER``): an existing scheduler,
+  whose workers were started with ``dask worker tcp://host:8786 --nthreads 1``;
+- ``scheduler="serial"``: in this process, one job after the other (no Dask).
+
+Every job takes its seed among its parameters, and the functions seed every draw from
+it, so a result does not depend on where or in which order it ran. Brian2's Cython cache
+is safe with several workers compiling at once: it takes a file lock per module
+(``brian2.utils.filelock``) before building it.
+"""
+import json
+import os
+import re
+import tempfile
+import traceback
+
+import numpy as np
+
+SCHEDULER_ENV = "SGBRIAN_SCHEDULER"
+SERIAL = "serial"
+
+
+class JobsFailed(RuntimeError):
+    """Some jobs raised twice; ``failed`` lists ``(point, traceback)``; the other results
+    are in ``results`` (``None`` where a job failed)."""
+
+    def __init__(self, failed, results):
+        self.failed, self.results = failed, results
+        lines = [f"  {point}: {error.strip().splitlines()[-1]}" for point, error in failed]
+        super().__init__(f"{len(failed)} of {len(results)} jobs failed twice "
+                         f"(the other results are kept):\n" + "\n".join(lines))
+
+
+def job_name(point):
+    """A file name for a point: ``key=value`` pairs in key order, e.g.
+    ``dt_ms=0.05_seed=1_task=itd``."""
+    text = "_".join(f"{k}={point[k]}" for k in sorted(point))
+    return re.sub(r"[^A-Za-z0-9=._-]", "-", text)
+
+
+def write_json_atomic(path, data):
+    """Write ``data`` as JSON to ``path`` through a temporary file in the same folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def scheduler_address(scheduler=None):
+    """``scheduler``, else ``$SGBRIAN_SCHEDULER``, else None (a local cluster)."""
+    return scheduler or os.environ.get(SCHEDULER_ENV) or None
+
+
+def connect(scheduler=None, workers=None):
+    """A ``dask.distributed.Client``: to ``scheduler`` (an address) or
+    ``$SGBRIAN_SCHEDULER``, else to a new ``LocalCluster`` of ``workers`` processes
+    (default: one per core), each single-threaded. Returns None for ``'serial'``."""
+    address = scheduler_address(scheduler)
+    workers = os.cpu_count() if workers is None else workers
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if address == SERIAL:
+        return None
+    from dask.distributed import Client, LocalCluster
+    if address:
+        return Client(address)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0")
+    return Client(cluster)
+
+
+def add_arguments(parser):
+    """``--scheduler`` and ``--workers`` for an analysis script's argument parser."""
+    parser.add_argument("--scheduler", default=None,
+                        help=f"Dask scheduler address (tcp://host:8786), or 'serial'; "
+                             f"default ${SCHEDULER_ENV}, else a local cluster")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="workers of the local cluster (default: one per core)")
+
+
+def run_jobs(function, points, folder, client=None, progress=True, description="jobs"):
+    """``[function(**p) for p in points]``, each result also in ``folder/<job_name>.json``.
+
+    ``client``: a Dask client, or None to run here one job after the other. Results come
+    back in the order of ``points``. Raises :class:`JobsFailed` (after every other job
+    has finished and been written) if a job raised twice.
+    """
+    points = [dict(p) for p in points]
+    names = [job_name(p) for p in points]
+    if len(set(names)) != len(names):
+        raise ValueError("points must be distinct (two points give the same job name)")
+    os.makedirs(folder, exist_ok=True)
+    paths = [os.path.join(folder, name + ".json") for name in names]
+    results = [_read(path) for path in paths]
+    todo = [k for k, r in enumerate(results) if r is None]
+    bar = _progress(len(points), len(points) - len(todo), description, progress)
+    failed = []
+
+    def finished(k, result):
+        write_json_atomic(paths[k], result)
+        results[k] = result
+        bar.update(1)
+
+    if client is None:
+        for k in todo:
+            outcome = _call_twice(function, points[k])
+            if isinstance(outcome, Exception):
+                failed.append((points[k], "".join(traceback.format_exception(outcome))))
+                bar.update(1)
+            else:
+                finished(k, outcome)
+    else:
+        failed = _run_on_client(client, function, points, todo, finished, bar)
+    bar.close()
+    if failed:
+        raise JobsFailed(failed, results)
+    return results
+
+
+def _read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _call_twice(function, point):
+    for attempt in range(2):
+        try:
+            return function(**point)
+        except Exception as error:               # noqa: BLE001 - reported with its point
+            last = error
+    return last
+
+
+def _run_on_client(client, function, points, todo, finished, bar):
+    from dask.distributed import as_completed
+    futures = {client.submit(function, pure=False, **points[k]): (k, 1) for k in todo}
+    failed = []
+    pending = as_completed(list(futures))
+    for future in pending:
+        k, attempt = futures.pop(future)
+        if future.status == "finished":
+            finished(k, future.result())
+        elif attempt == 1:
+            retry = client.submit(function, pure=False, **points[k])
+            futures[retry] = (k, 2)
+            pending.add(retry)
+        else:
+            error, tb = future.exception(), future.traceback()
+            text = "".join(traceback.format_exception(type(error), error, tb))
+            failed.append((points[k], text))
+            bar.update(1)
+    return failed
+
+
+class _Silent:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, done, description, show):
+    if not show:
+        return _Silent()
+    from tqdm import tqdm
+    return tqdm(total=total, initial=done, desc=description, unit="job")
+
+
+# -- data-parallel training -------------------------------------------------------------
+_REPLICAS = {}
+
+
+def replica_learner(replica):
+    """This worker's learner built by ``replica()`` (built once per worker and kept)."""
+    import hashlib
+    import cloudpickle
+    key = hashlib.sha1(cloudpickle.dumps(replica)).hexdigest()
+    if key not in _REPLICAS:
+        _REPLICAS[key] = replica()
+    return _REPLICAS[key]
+
+
+def share_gradients(replica, params, samples, lr_scale=1.0):
+    """On a worker: the summed gradients of ``samples`` (side by side, one batch) with
+    ``params``, and the worker's ``Metrics`` of them. Returns ``(grads, metrics)``."""
+    from .training import Metrics
+    learner = replica_learner(replica)
+    for name, value in params.items():
+        if learner.params[name].shape != value.shape:
+            raise ValueError(f"the replica's parameter {name} has shape "
+                             f"{learner.params[name].shape}, the driver's {value.shape}: "
+                             "replica must build the same network")
+        learner.params[name][:] = value
+    learner.write_params()
+    metrics = Metrics(learner.loss)
+    learner.run_samples(samples, train=True, metrics=metrics, apply=False,
+                        batch_size=len(samples), lr_scale=lr_scale)
+    learner.flush_gradients()
+    metrics.samples = metrics.data = None
+    return {name: g.copy() for name, g in learner.grads.items()}, metrics
+
+
+def batch_gradients(learner, batch, client, replica, workers=None):
+    """The summed gradients of ``batch``, computed by the workers of ``client``: the batch
+    is cut into one contiguous share per worker, each worker's replica sums the gradients
+    of its share, and the driver adds the shares in order. Returns ``(grads, metrics)``
+    with the shares' metrics merged in the order of ``batch``."""
+    from .training import Metrics
+    workers = workers or sorted(client.scheduler_info()["workers"])
+    shares = [list(s) for s in _split(batch, len(workers))]
+    futures = [client.submit(share_gradients, replica, learner.params, share, pure=False,
+                             workers=[worker], allow_other_workers=True)
+               for share, worker in zip(shares, workers) if share]
+    grads = {name: np.zeros_like(g) for name, g in learner.grads.items()}
+    metrics = Metrics(learner.loss)
+    for share_grads, share_metrics in client.gather(futures):
+        for name, g in share_grads.items():
+            grads[name] += g
+        metrics.merge(share_metrics)
+    return grads, metrics
+
+
+def fit_epoch_on_client(learner, samples, metrics, lr_scale, batch_size, client, replica,
+                        progress=None):
+    """One epoch of data-parallel training: for every batch of ``batch_size`` samples,
+    :func:`batch_gradients`, then one update here (``learner.apply_gradients``)."""
+    if learner.update_every != "sample":
+        raise ValueError("data-parallel training (client=) needs update_every='sample' "
+                         f"(one update per batch), got {learner.update_every!r}")
+    if replica is None or not callable(replica):
+        raise ValueError("client= needs replica=, a picklable function that builds the "
+                         "learner's network and learner on a worker")
+    workers = sorted(client.scheduler_info()["workers"])
+    done = 0
+    for start in range(0, len(samples), batch_size):
+        grads, share_metrics = batch_gradients(learner, samples[start:start + batch_size],
+                                               client, replica, workers)
+        for name, g in grads.items():
+            learner.grads[name][:] = g
+        learner.apply_gradients(lr_scale)
+        metrics.merge(share_metrics)
+        done += len(samples[start:start + batch_size])
+        if progress:
+            progress({"done": done, "samples": samples, "metrics": metrics})
+
+
+def _split(items, parts):
+    """``items`` cut into ``parts`` contiguous pieces whose sizes differ by at most one."""
+    sizes = [len(items) // parts + (k < len(items) % parts) for k in range(parts)]
+    starts = np.r_[0, np.cumsum(sizes)]
+    return [items[a:b] for a, b in zip(starts[:-1], starts[1:])]
+
+
+def script_arguments(doc, seeds=(0, 1, 2)):
+    """``--seeds`` (default 0 1 2) and ``--scheduler`` for a model script. Its repeats run
+    here one after the other, or with ``--scheduler`` (or $SGBRIAN_SCHEDULER) as jobs on
+    that cluster. (A local cluster is not started from a model script: its worker
+    processes would import, and so run, the script itself.)"""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(seeds))
+    parser.add_argument("--scheduler", default=None,
+                        help=f"Dask scheduler address (default ${SCHEDULER_ENV}; none: here)")
+    args = parser.parse_args()
+    address = scheduler_address(args.scheduler)
+    args.client = connect(address) if address and address != SERIAL else None
+    return args

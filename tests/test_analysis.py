@@ -1,0 +1,172 @@
+"""The analysis modules against values computed by hand (and figure 1 and 2's plotted
+numbers against an independent computation)."""
+import importlib
+import os
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.stats
+from brian2 import ms, second
+
+from sgbrian import analysis, precision
+from sgbrian.datasets import Sample, TaskData
+from sgbrian.tasks import regrid
+
+FIGURES = os.path.join(os.path.dirname(__file__), "..", "figures")
+A = 0.1                                         # dt / tau in the bucket tests
+
+
+def test_bucket_impulse_and_step_responses_by_hand():
+    """K=2, tau=1 ms, dt=0.1 ms. Impulse into bucket 1 at t=0: u1 = exp(-t/tau),
+    u2 = (t/tau) exp(-t/tau); step on the tap: u1 = 1 - exp(-t/tau),
+    u2 = 1 - exp(-t/tau) (1 + t/tau). Sample n is t = n dt (the first is t=0)."""
+    n = np.arange(4)
+    t, U = analysis.bucket_kernels(2, 1 * ms, 0.4 * ms, 0.1 * ms)
+    np.testing.assert_allclose(t, n * 1e-4)
+    np.testing.assert_allclose(U, [np.exp(-A * n), A * n * np.exp(-A * n)], rtol=1e-13)
+    _, S = analysis.bucket_kernels(2, 1 * ms, 0.4 * ms, 0.1 * ms, kind="step")
+    np.testing.assert_allclose(S, [1 - np.exp(-A * n), 1 - np.exp(-A * n) * (1 + A * n)],
+                               rtol=1e-12, atol=1e-16)
+
+
+def test_delay_kernel_mean_and_spread_by_hand():
+    """v = (0.3, 1, -1): |v| weighs gamma orders 1 and 2 equally, so the mean delay is
+    1.5 tau and the second moment (1*2 + 2*3)/2 tau^2 = 4 tau^2 (spread sqrt(1.75) tau)."""
+    t = np.array([0.0, 0.5e-3, 2e-3])
+    h, v0, mean, spread = analysis.delay_kernel([0.3, 1.0, -1.0], 2, 1 * ms, t)
+    expected = np.exp(-t / 1e-3) / 1e-3 - (t / 1e-6) * np.exp(-t / 1e-3)
+    np.testing.assert_allclose(h, expected, rtol=1e-12)
+    assert v0 == 0.3
+    assert mean == pytest.approx(1.5e-3, rel=1e-12)
+    assert spread == pytest.approx(np.sqrt(1.75) * 1e-3, rel=1e-12)
+    assert analysis.delay_kernel([1.0, 0.0, 0.0], 2, 1 * ms, t)[2:] == (0.0, 0.0)
+
+
+def test_class_tuning_averages_steps_from_the_start_then_samples_of_each_class():
+    """3 samples (labels 1, 0, 1), 3 steps, 2 outputs (non-square: the axes must hold)."""
+    outputs = [np.array([[9., 9.], [1., 2.], [3., 4.]]),
+               np.array([[9., 9.], [5., 5.], [7., 1.]]),
+               np.array([[9., 9.], [0., 0.], [1., 0.]])]
+    tuning = analysis.class_tuning(outputs, [1, 0, 1], start_step=1, n_classes=2)
+    np.testing.assert_allclose(tuning, [[6.0, 3.0], [(2 + 0.5) / 2, (3 + 0) / 2]])
+
+
+def test_spike_count_baseline_by_hand():
+    """Class 0 spikes on channel 0, class 1 on channel 1; one test sample of class 1 spikes
+    on channel 0, so the nearest class mean gets it wrong: accuracy 2/3."""
+    def sample(channel, label):
+        return Sample((np.array([channel] * 3), np.array([1., 2., 3.]) * ms), label, 50)
+    task = TaskData("t", [sample(0, 0), sample(1, 1)], [sample(0, 0), sample(1, 1), sample(0, 1)],
+                    0.1 * ms, 2, 2, "cross_entropy")
+    assert analysis.spike_count_baseline(task) == pytest.approx(2 / 3)
+
+
+def test_neuron_response_weighs_the_tap_and_the_buckets():
+    n = np.arange(3)
+    _, step = analysis.neuron_response(1, 1 * ms, [0.5, 2.0], 0.3 * ms, 0.1 * ms, kind="step")
+    np.testing.assert_allclose(step, 0.5 + 2.0 * (1 - np.exp(-A * n)), rtol=1e-13)
+    _, impulse = analysis.neuron_response(1, 1 * ms, [0.5, 2.0], 0.3 * ms, 0.1 * ms)
+    np.testing.assert_allclose(impulse, 2.0 * np.exp(-A * n), rtol=1e-13)
+
+
+def test_encoding_tradeoff_by_hand_with_a_tie():
+    """theta = 0.25, y = (0.625, 0.75, -0.125): (y - r)/theta = 2.5 (a tie, rounded up: 3),
+    0, -3.5 (rounded up: -3). q = (3, 0, -3), r = (0.75, 0.75, 0), |y - r| = (0.125, 0, 0.125)."""
+    row, = analysis.encoding_tradeoff(np.array([0.625, 0.75, -0.125]), [0.25], dt=1 * ms)
+    assert row["max_error"] == 0.125 and row["max_error_over_theta"] == 0.5
+    assert row["rms_error"] == pytest.approx(np.sqrt(2 * 0.125 ** 2 / 3), rel=1e-15)
+    assert row["events_per_channel"] == pytest.approx(2 / 3e-3)
+    assert row["quanta_per_channel"] == pytest.approx(6 / 3e-3)
+    per_sample, = analysis.encoding_tradeoff(np.array([[0.625, 0.0], [0.75, 0.0], [-0.125, 0.0]]),
+                                             [0.25])
+    # without dt, per channel per time sample: 2 events / 2 channels / 3 samples
+    assert per_sample["events_per_channel"] == pytest.approx(1 / 3)
+    assert per_sample["quanta_per_channel"] == pytest.approx(1.0)
+
+
+def test_layer_activity_counts_rates_and_the_reconstruction_error():
+    layer = SimpleNamespace(n=2, group=SimpleNamespace(theta=np.array([0.5, 0.25])))
+    spikes = SimpleNamespace(num_spikes=3, q=np.array([2, -1, 1]), record_variables=["q"])
+    signals = SimpleNamespace(t=[0, 1], y=np.array([[1.0, 1.2], [0.0, 0.1]]),
+                              r=np.array([[1.0, 1.0], [0.0, 0.0]]))
+    out = analysis.layer_activity(layer, {"spikes": spikes, "signals": signals}, 0.5 * second)
+    assert out == {"neurons": 2, "events": 3, "quanta": 4.0, "rate_hz": 3.0,
+                   "max_error": pytest.approx(0.4)}
+
+
+def _spike_task(times_ms, dt):
+    sample = Sample((np.zeros(len(times_ms), int), np.array(times_ms) * ms), 0, 10)
+    return TaskData("t", [sample], [sample], dt, 1, 1, "cross_entropy")
+
+
+def test_regrid_floors_spike_times_merges_spikes_in_one_step_and_samples_analog_values():
+    coarse = regrid(_spike_task([0.07, 0.09, 0.12, 0.31], 0.01 * ms), 0.1 * ms)
+    sample = coarse.train[0]
+    assert sample.n_steps == 1
+    np.testing.assert_array_equal(sample.input[0], [0])
+    np.testing.assert_allclose(np.asarray(sample.input[1] / ms), [0.0])
+    coarse = regrid(_spike_task([0.07, 0.09, 0.12, 0.31], 0.01 * ms), 0.05 * ms)
+    np.testing.assert_allclose(np.asarray(coarse.train[0].input[1] / ms), [0.05])
+    analog = TaskData("a", [Sample(np.arange(6.0), np.arange(6.0) * 2, 6)], [], 0.1 * ms, 1, 1, "mse")
+    s = regrid(analog, 0.2 * ms).train[0]
+    np.testing.assert_array_equal(s.input[:, 0], [0, 2, 4])
+    np.testing.assert_array_equal(s.target[:, 0], [0, 4, 8])
+
+
+def test_precision_update_interval_common_grid_and_verdict_by_hand():
+    ex = SimpleNamespace(update_every=10, dt=1 * ms)
+    assert precision.update_interval(ex, 0.5 * ms) == 20
+    assert precision.update_interval(ex, 2 * ms) == 5
+    assert precision.update_interval(SimpleNamespace(update_every="sample", dt=1 * ms), 0.1 * ms) == "sample"
+    outputs = [np.arange(12.0).reshape(6, 2), np.arange(12.0, 24.0).reshape(6, 2)]
+    grid = precision.common_grid(outputs, 0.5 * ms)                 # every 2nd step
+    np.testing.assert_array_equal(grid[:, 0], [0, 4, 8, 12, 16, 20])
+    rows = [{"task": "itd", "metric": "accuracy", "trained_score": s} for s in (0.95, 0.96, 0.965)]
+    rows += [{"task": "delay", "metric": "nrmse", "trained_score": s} for s in (0.1, 0.12)]
+    verdict = precision.verdict(rows)
+    assert verdict["itd"][:2] == (True, pytest.approx(1.5))
+    assert verdict["delay"][:2] == (False, pytest.approx(20.0))
+
+
+def _figure(name, monkeypatch, tmp_path):
+    """Run figure script ``name`` (quick) in this process; return its matplotlib figure."""
+    monkeypatch.syspath_prepend(FIGURES)
+    kept = {}
+    module = importlib.import_module(name)
+    monkeypatch.setattr(module, "save", lambda fig, stem: kept.setdefault("fig", fig))
+    module.main(SimpleNamespace(quick=True, out=str(tmp_path)))
+    sys.modules.pop(name)
+    return kept["fig"]
+
+
+def test_figure_1_plots_gamma_densities_and_cdfs(monkeypatch, tmp_path):
+    """The plotted bucket curves are tau * gamma.pdf and gamma.cdf of order k (scipy)."""
+    fig = _figure("fig1_kernels", monkeypatch, tmp_path)
+    impulse, step = fig.axes[0].get_lines(), fig.axes[1].get_lines()
+    assert len(impulse) == len(step) == 6
+    for k, (a, b) in enumerate(zip(impulse, step), start=1):
+        t = a.get_xdata() * 1e-3                                   # plotted in ms
+        np.testing.assert_allclose(a.get_ydata(), 1e-3 * scipy.stats.gamma.pdf(t, k, scale=1e-3),
+                                   atol=1e-12)
+        np.testing.assert_allclose(b.get_ydata(), scipy.stats.gamma.cdf(t, k, scale=1e-3),
+                                   atol=1e-12)
+
+
+def test_figure_2_plots_reconstructions_within_half_theta_with_the_stated_event_counts(
+        monkeypatch, tmp_path):
+    """Each plotted reconstruction is a staircase of theta multiples within theta/2 of the
+    plotted signal at its own sample times, and its legend's event count is the number
+    of its steps that changed (an independent count from the plotted data)."""
+    fig = _figure("fig2_sigma_delta", monkeypatch, tmp_path)
+    ax = fig.axes[0]
+    signal = ax.get_lines()[-1]
+    t_fine, y_fine = signal.get_xdata(), signal.get_ydata()
+    for line, theta in zip(ax.get_lines()[:3], (0.5, 0.2, 0.05)):
+        t, r = line.get_xdata(), line.get_ydata()
+        y = np.interp(t, t_fine, y_fine)
+        assert np.max(np.abs(y - r)) <= theta / 2 + 1e-12
+        np.testing.assert_allclose(r / theta, np.round(r / theta), atol=1e-9)
+        changes = np.count_nonzero(np.diff(np.r_[0.0, r]))
+        assert f"{changes} events" in line.get_label(), line.get_label()

@@ -1,0 +1,126 @@
+"""Jobs and data-parallel training on a 2-worker Dask LocalCluster, against serial runs."""
+import os
+import signal
+import sys
+import time
+
+import cloudpickle
+import numpy as np
+import pytest
+from brian2 import ms
+
+from sgbrian import parallel, precision
+from sgbrian.experiments import EXPERIMENTS, experiment_learner, train_task
+from sgbrian.parallel import JobsFailed, batch_gradients, job_name, run_jobs
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])   # workers get these functions
+TIMES = {"train_seconds"}                                      # wall times differ, nothing else
+
+
+@pytest.fixture(scope="module")
+def client():
+    c = parallel.connect(workers=2)
+    yield c
+    c.close()
+
+
+def _numbers(result):
+    return {k: v for k, v in result.items() if k not in TIMES}
+
+
+def test_a_sweep_on_two_workers_equals_the_same_sweep_run_serially(client, tmp_path):
+    points = [dict(task="delay", dt_ms=dt, seed=seed, mode="quick") for dt in (1.0, 0.5)
+              for seed in (0, 1)]
+    serial = run_jobs(precision.trained_point, points, tmp_path / "serial", progress=False)
+    cluster = run_jobs(precision.trained_point, points, tmp_path / "cluster", client,
+                       progress=False)
+    assert [_numbers(r) for r in cluster] == [_numbers(r) for r in serial]
+    assert len({r["trained_score"] for r in serial}) == 4          # seeds and dts differ
+    files = sorted(os.listdir(tmp_path / "cluster"))
+    assert files == sorted(job_name(p) + ".json" for p in points)
+
+
+def _slow_square(x, pause=0.3):
+    time.sleep(pause)
+    return {"x": x, "square": x * x, "pid": os.getpid()}
+
+
+def test_a_killed_worker_loses_nothing_and_a_finished_sweep_is_not_run_again(client, tmp_path):
+    points = [dict(x=x) for x in range(12)]
+    pids = client.run(os.getpid)
+    victim = sorted(pids.values())[0]
+    future = client.submit(lambda: (time.sleep(0.6), os.kill(victim, signal.SIGKILL)), pure=False,
+                           workers=[a for a, p in pids.items() if p != victim])
+    results = run_jobs(_slow_square, points, tmp_path, client, progress=False)
+    future.cancel()
+    assert [r["square"] for r in results] == [x * x for x in range(12)]
+    assert victim not in client.run(os.getpid).values()             # it really died
+    stamp = os.path.getmtime(tmp_path / (job_name(points[0]) + ".json"))
+    again = run_jobs(_failing_everywhere, points, tmp_path, client, progress=False)
+    assert again == results                                         # read back, none rerun
+    assert os.path.getmtime(tmp_path / (job_name(points[0]) + ".json")) == stamp
+
+
+def _failing_everywhere(x):
+    raise AssertionError("must not run")
+
+
+def _fails_once_for_3_always_for_5(x, folder):
+    marker = os.path.join(folder, f"tried-{x}")
+    if x == 5 or (x == 3 and not os.path.exists(marker)):
+        open(marker, "w").close()
+        raise ValueError(f"job {x} failed")
+    return {"x": x}
+
+
+@pytest.mark.parametrize("on_cluster", [False, True])
+def test_a_failing_job_is_retried_once_then_reported_with_its_parameters(client, tmp_path,
+                                                                        on_cluster):
+    points = [dict(x=x, folder=str(tmp_path)) for x in range(7)]
+    with pytest.raises(JobsFailed, match=r"(?s)1 of 7 jobs failed twice.*'x': 5.*job 5 failed") as info:
+        run_jobs(_fails_once_for_3_always_for_5, points, tmp_path / "out",
+                 client if on_cluster else None, progress=False)
+    assert [p["x"] for p, _ in info.value.failed] == [5]
+    assert [r and r["x"] for r in info.value.results] == [0, 1, 2, 3, 4, None, 6]
+    assert len(os.listdir(tmp_path / "out")) == 6
+
+
+def test_bad_runner_arguments_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="points must be distinct"):
+        run_jobs(_slow_square, [dict(x=1), dict(x=1)], tmp_path, progress=False)
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        parallel.connect(workers=0)
+    assert parallel.connect("serial") is None
+
+
+def _itd_learner():
+    return experiment_learner("itd", 3, 0.05, dict(n_train=6, n_test=2), "numpy")
+
+
+def test_workers_sum_a_batch_to_the_single_process_gradient(client):
+    """A batch of 5 ITD samples cut into shares of 3 and 2 on two workers: the summed
+    gradients equal the gradient of the batch computed here (1e-10 relative)."""
+    learner = _itd_learner()
+    rng = np.random.default_rng(0)
+    for name, p in learner.params.items():
+        p += rng.normal(0, 0.05, p.shape)
+    task = EXPERIMENTS["itd"].make_task(seed=3, dt=0.05 * ms, n_train=6, n_test=2)
+    batch = task.train[:5]
+    here = learner.gradients(batch, batch_size=5)
+    there, metrics = batch_gradients(learner, batch, client, _itd_learner)
+    for name in here:
+        scale = np.linalg.norm(here[name])
+        assert scale > 0, name
+        assert np.linalg.norm(there[name] - here[name]) <= 1e-10 * scale, name
+    assert metrics.summary()["samples"] == 5
+
+
+def test_data_parallel_training_equals_training_here(client):
+    kwargs = dict(seed=3, epochs=2, task_kwargs=dict(n_train=12, n_test=4), batch_size=4,
+                  progress=False)
+    here = train_task("itd", **kwargs)
+    there = train_task("itd", client=client, **kwargs)
+    for name, p in here["learner"].params.items():
+        np.testing.assert_allclose(there["learner"].params[name], p, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(there["history"]["loss"], here["history"]["loss"], rtol=1e-9)
+    assert there["test"]["accuracy"] == here["test"]["accuracy"]
