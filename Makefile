@@ -6,7 +6,7 @@ COMPAT_VENV ?= .venv-compat
 PY := $(VENV)/bin/python
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-compat bench figures figures-quick analyses clean genn
+.PHONY: demo test test-compat bench figures figures-quick analyses clean genn mutation baselines
 
 # GeNN 4.9 (for the GeNN export tests and report): built from the unmodified source in
 # ../shared/vendor into .genn/ (about 80 s on 2 cores: the library and the CPU backend).
@@ -56,9 +56,26 @@ analyses: $(VENV)/.installed
 	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; fi
 	$(PY) analyses/genn_codegen.py
 	$(PY) analyses/explore_model.py
+	@if $(PY) -c "import snntorch, torch" 2>/dev/null; then $(PY) analyses/baselines.py; \
+	else echo "analyses/baselines.py skipped: pip install -e '.[baselines]' (make baselines)"; fi
 
 figures: analyses
 	$(PY) figures/make_all.py
 
 figures-quick: $(VENV)/.installed
 	$(PY) figures/make_all.py --quick
+
+# Mutation testing (outside `make test`): mutmut over sgbrian/ with the fast unit-level tests
+# (setup.cfg [mutmut]); the kill rate is printed at the end (docs/testing.md).
+mutation: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn,mutation]'
+	rm -rf mutants
+	-$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results --all true > mutants/results.txt
+	$(PY) -c "import collections as c; n = c.Counter(l.rsplit(':', 1)[1].strip() for l in open('mutants/results.txt') if ':' in l); print(dict(n)); print('kill rate of the mutants a test covers: %.1f%%' % (100 * n['killed'] / max(1, n['killed'] + n['survived'])))"
+
+# BPTT baselines (optional extra: torch CPU + snnTorch), then figure 8.
+baselines: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn,baselines]'
+	$(PY) analyses/baselines.py
+	$(PY) figures/fig8_vs_bptt.py

@@ -11,7 +11,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sgbrian.plotting import PALETTE, save, use_style
+from sgbrian.plotting import PALETTE, legend_below, save, use_style
 from style import analysis_folder, arguments
 
 
@@ -37,9 +37,7 @@ def draw(path, out):
             ax.set(xscale="log", xlabel="dt (ms)", ylabel=label, title=title)
     axes[0].set_yscale("symlog", linthresh=1e-4)
     axes[3].set_yscale("log")
-    handles, labels = axes[2].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    legend_below(fig, axes[2])
     return save(fig, os.path.join(out, "fig5_temporal_precision"))
 
 

@@ -64,6 +64,46 @@ class TaskData:
     loss: str                      # 'mse' or 'cross_entropy'
     description: str = ""
 
+    def dense(self, split="train", dt=None):
+        """The samples of ``split`` ('train' or 'test') as dense arrays on the grid ``dt``
+        (default: the task's; a coarser ``dt`` must be a whole multiple, and goes through
+        ``tasks.regrid``), for other tools (e.g. a BPTT library).
+
+        Returns ``(inputs, targets, weights, lengths)``: ``inputs`` (samples, steps,
+        channels), spike counts per step for spike inputs (spike at t in step
+        floor(t / dt)) or the sampled analog values; ``targets`` an int array of labels
+        (cross-entropy) or (samples, steps, n_out) values (MSE); ``weights`` (samples,
+        steps) per-step loss weights (1 where the sample gives none, 0 after its end);
+        ``lengths`` the steps of each sample. Samples shorter than the longest are
+        padded with zeros.
+        """
+        from .tasks import regrid
+        from .validation import check_choice
+        check_choice("split", split, ("train", "test"))
+        task = self if dt is None or abs(float(dt / self.dt) - 1) < 1e-9 else regrid(self, dt)
+        samples = getattr(task, split)
+        if not samples:
+            raise ValueError(f"the task has no {split} samples")
+        lengths = np.array([s.n_steps for s in samples])
+        steps = int(lengths.max())
+        inputs = np.zeros((len(samples), steps, self.n_inputs))
+        weights = np.zeros((len(samples), steps))
+        mse = self.loss == "mse"
+        targets = np.zeros((len(samples), steps, self.n_outputs)) if mse else \
+            np.array([int(s.target) for s in samples])
+        for k, s in enumerate(samples):
+            n = s.n_steps
+            if isinstance(s.input, tuple):
+                indices = np.asarray(s.input[0], int)
+                bins = np.floor(np.asarray(s.input[1] / task.dt) + 1e-9).astype(int)
+                np.add.at(inputs[k], (bins, indices), 1.0)
+            else:
+                inputs[k, :n] = s.input
+            weights[k, :n] = 1.0 if s.weight is None else s.weight
+            if mse:
+                targets[k, :n] = s.target
+        return inputs, targets, weights, lengths
+
 
 def batch_inputs(batches, copies, gap, dt, channels):
     """One input timeline for a list of batches, each ``copies`` samples side by side.

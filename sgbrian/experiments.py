@@ -5,6 +5,7 @@ evaluates it on the held-out samples. ``models/*.py``, the tests and the analyse
 go through it, so a number in the README comes from the same code as the figure.
 """
 import functools
+import inspect
 import time
 from dataclasses import dataclass, field
 
@@ -54,14 +55,16 @@ EXPERIMENTS = {
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
                record_outputs=False, task_kwargs=None, task=None, update_every=None,
-               batch_size=None, lr=None, checkpoint=None, client=None):
+               batch_size=None, lr=None, checkpoint=None, client=None, **task_settings):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
     constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
     (default: generated). ``update_every``, ``lr``: override the experiment's update
     interval and learning rate. ``batch_size``: samples side by side (one update per
-    batch with update_every='sample'; default: the experiment's, 32 for ITD and timing). ``checkpoint``: a file written after every epoch
+    batch with update_every='sample'; default: the experiment's, 32 for ITD and timing). Task
+    settings may also be given by name (``train_task("timing", jitter=3 * ms)``, merged into
+    ``task_kwargs``). ``checkpoint``: a file written after every epoch
     and resumed from when it exists. ``client``: a ``dask.distributed.Client``; each
     batch's gradients are then summed by its workers (:func:`experiment_learner` builds
     their replicas; the task must be the generated one). Keys: task, net, learner, history, test (the
@@ -71,6 +74,11 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
     """
     check_choice("name", name, EXPERIMENTS)
     ex = EXPERIMENTS[name]
+    if task_settings:
+        allowed = [p for p in inspect.signature(ex.make_task).parameters if p not in ("dt", "seed")]
+        for key in task_settings:
+            check_choice("task setting", key, allowed)
+        task_kwargs = {**(task_kwargs or {}), **task_settings}
     prefs.codegen.target = target
     defaultclock.dt = dt or ex.dt
     if task is None:

@@ -55,3 +55,15 @@ def plot_raster(ax, spike_monitor, offset=0, color=None, label=None):
     ax.scatter(spike_monitor.t / ms, spike_monitor.i[:] + offset, s=2 + 3 * np.abs(q),
                marker="|", color=color, label=label)
     ax.set_xlabel("time (ms)")
+
+
+def legend_below(fig, axes, bottom=0.1, **kwargs):
+    """One legend for every labelled line of ``axes``, below the panels (never over data):
+    the panels are laid out above ``bottom`` (a fraction of the figure height)."""
+    handles = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.legend(list(handles.values()), list(handles), loc="lower center", frameon=False,
+               ncol=min(4, len(handles)), **kwargs)

@@ -20,7 +20,8 @@ task, the network and the training order), as independent jobs on a Dask cluster
 seeds of (c) at each dt: the spread of the means must be within 2 percentage points
 (accuracy) or within 10% (NRMSE, max/min - 1); a one-way ANOVA over dt (seeds as
 replicates) says whether what differs between dts exceeds what differs between seeds.
-Mode 'full' uses the tasks' own sizes (those of ``models/``); 'quick' small ones.
+Mode 'full' uses the tasks' own sizes (those of ``models/``); 'reduced' half of ITD's and
+fewer of the others (delay 10 / 3, ITD 180 / 54, timing 150 / 50); 'quick' tiny ones.
 """
 import os
 import tempfile
@@ -38,10 +39,13 @@ DTS = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02)       # ms
 MASTER_DT = 0.01 * ms
 COMMON_DT = 1 * ms
 SIZES = {"full": {"delay": {}, "itd": {}, "timing": {}},          # the tasks' own (models/)
+         "reduced": {"delay": dict(n_train=10, n_test=3), "itd": dict(n_train=180, n_test=54),
+                     "timing": dict(n_train=150, n_test=50)},
          "quick": {"delay": dict(n_train=2, n_test=1, duration=40 * ms),
                    "itd": dict(n_train=9, n_test=9, duration=5 * ms),
                    "timing": dict(n_train=10, n_test=10, duration=30 * ms)}}
-EPOCHS = {"full": {"delay": 10, "itd": 4, "timing": 3}, "quick": {"delay": 1, "itd": 1, "timing": 1}}
+EPOCHS = {"full": {"delay": 10, "itd": 4, "timing": 3}, "reduced": {"delay": 10, "itd": 4, "timing": 3},
+          "quick": {"delay": 1, "itd": 1, "timing": 1}}
 
 
 def master_task(name, mode="full", seed=0):

@@ -123,11 +123,20 @@ def test_precision_update_interval_common_grid_and_verdict_by_hand():
     outputs = [np.arange(12.0).reshape(6, 2), np.arange(12.0, 24.0).reshape(6, 2)]
     grid = precision.common_grid(outputs, 0.5 * ms)                 # every 2nd step
     np.testing.assert_array_equal(grid[:, 0], [0, 4, 8, 12, 16, 20])
-    rows = [{"task": "itd", "metric": "accuracy", "trained_score": s} for s in (0.95, 0.96, 0.965)]
-    rows += [{"task": "delay", "metric": "nrmse", "trained_score": s} for s in (0.1, 0.12)]
-    verdict = precision.verdict(rows)
-    assert verdict["itd"][:2] == (True, pytest.approx(1.5))
-    assert verdict["delay"][:2] == (False, pytest.approx(20.0))
+    def rows(task, metric, scores):
+        return [{"task": task, "metric": metric, "dt_ms": dt, "trained_score": s}
+                for dt, seeds in scores.items() for s in seeds]
+    verdict = precision.verdict(rows("itd", "accuracy", {0.1: (0.95, 0.97), 0.05: (0.96, 0.98)})
+                                + rows("delay", "nrmse", {1.0: (0.10, 0.11), 0.5: (0.12, 0.13)}))
+    ok, spread, text, p = verdict["itd"]
+    assert ok and spread == pytest.approx(1.0)                    # means 0.96 and 0.97
+    # two groups: ANOVA F = t^2 with t = 0.01 / sqrt(0.0002) and 2 degrees of freedom,
+    # p = 2 (1 - T(t)), T(t) = 1/2 + t / (2 sqrt(2 + t^2)) (Student's t with 2 df)
+    t = 0.01 / np.sqrt(0.0002)
+    assert p == pytest.approx(1 - t / np.sqrt(2 + t ** 2), rel=1e-9)
+    assert "2 seed(s) per dt" in text
+    ok, spread, _, _ = verdict["delay"]
+    assert not ok and spread == pytest.approx(100 * (0.125 / 0.105 - 1))
 
 
 def _figure(name, monkeypatch, tmp_path):

@@ -6,12 +6,15 @@ import sys
 import pytest
 
 REPO = os.path.join(os.path.dirname(__file__), "..")
+from sgbrian.baselines import INSTALL, available
+
 FIGURES = ["fig1_kernels", "fig2_sigma_delta", "fig3_delay_learning", "fig4_coincidence",
-           "fig5_temporal_precision", "fig6_memory", "fig7_genn"]
+           "fig5_temporal_precision", "fig6_memory", "fig7_genn", "fig8_vs_bptt"]
+MARKS = {"fig7_genn": pytest.mark.genn,
+         "fig8_vs_bptt": pytest.mark.skipif(not available(), reason=INSTALL)}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.genn) if n == "fig7_genn" else n
-                                  for n in FIGURES])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS.get(n, ())) for n in FIGURES])
 def test_figure_script_writes_png_and_pdf(name, tmp_path):
     subprocess.run([sys.executable, os.path.join(REPO, "figures", f"{name}.py"), "--quick",
                     "--out", str(tmp_path)], check=True, capture_output=True, timeout=900,

@@ -1,0 +1,105 @@
+"""sgbrian's online learner side by side with snnTorch BPTT baselines, against dt.
+
+Every task (delay, ITD, timing; the same generated data and splits for every system) at
+dt = 1, 0.5, 0.2, 0.1, 0.05, 0.02 ms for the same physical duration, with seeds 0, 1, 2:
+test score, training wall time per sample, peak RSS per sample and, for BPTT, the memory
+autograd keeps per sample (``sgbrian.baselines``). Each baseline's learning rate and
+membrane time constant are picked first on a validation split at the task's own dt.
+Every point is a job on a Dask cluster (``--scheduler``; default a local one), kept in
+analyses/out/baseline_jobs/ so that a stopped run resumes. Writes
+analyses/out/baselines.csv (one row per system, task, dt and seed run so far in this mode) and baselines_tuning.csv;
+figures/fig8_vs_bptt.py draws them.
+
+    python analyses/baselines.py [--quick] [--mode full|reduced] [--tasks ...] [--dts ...] [--seeds ...]
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+
+from sgbrian import baselines
+from sgbrian.parallel import add_arguments, connect, run_jobs
+from sgbrian.precision import DTS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write_csv(path, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=sorted({k for r in rows for k in r}))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny tasks, two dts, one seed (CI)")
+    parser.add_argument("--mode", default="full", choices=["full", "reduced"],
+                        help="task sizes (sgbrian.precision.SIZES); full: those of models/")
+    parser.add_argument("--tasks", nargs="+", default=["delay", "itd", "timing"])
+    parser.add_argument("--dts", nargs="+", type=float, default=list(DTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--target", default="numpy", choices=["numpy", "cython"])
+    parser.add_argument("--out", default=os.path.join(HERE, "out"))
+    add_arguments(parser)
+    args = parser.parse_args()
+    if not baselines.available():
+        sys.exit(baselines.INSTALL)
+    mode = "quick" if args.quick else args.mode
+    dts = [1.0, 0.5] if args.quick else args.dts
+    seeds = [0] if args.quick else args.seeds
+    client = connect(args.scheduler, args.workers)
+    jobs = os.path.join(args.out, "baseline_jobs", mode)
+
+    tuning_points = [dict(system=s, task=t, dt_ms=float(baselines.EXPERIMENTS[t].dt / baselines.ms),
+                          seed=0, mode=mode, lr=lr, tau_mem=tau, validation=True)
+                     for t in args.tasks for s in baselines.systems_for(t) if s != "sgbrian"
+                     for lr in baselines.LEARNING_RATES for tau in baselines.TAU_MEM[t]]
+    tuning = run_jobs(baselines.bptt_point, tuning_points, os.path.join(jobs, "tuning"), client,
+                      description="tuning (validation split)")
+    best = {}
+    for row in tuning:
+        key = (row["system"], row["task"])
+        lower = baselines.EXPERIMENTS[row["task"]].metric == "nrmse"
+        if key not in best or (row["score"] < best[key]["score"]) == lower:
+            best[key] = row
+    points = []
+    for t in args.tasks:
+        for s in baselines.systems_for(t):
+            for dt in dts:
+                for seed in seeds:
+                    if s == "sgbrian":
+                        points.append((baselines.sgbrian_point,
+                                       dict(task=t, dt_ms=dt, seed=seed, mode=mode, target=args.target)))
+                    else:
+                        chosen = best[(s, t)]
+                        points.append((baselines.bptt_point,
+                                       dict(system=s, task=t, dt_ms=dt, seed=seed, mode=mode,
+                                            lr=chosen["lr"], tau_mem=chosen["tau_mem_ms"])))
+    for function in (baselines.sgbrian_point, baselines.bptt_point):
+        mine = [p for f, p in points if f is function]
+        run_jobs(function, mine, os.path.join(jobs, function.__name__), client,
+                 description=function.__name__)
+    # the CSV holds every point run so far in this mode (earlier runs with other tasks or
+    # dts included), so that a comparison can be built up run by run
+    rows = [json.load(open(os.path.join(folder, name)))
+            for folder in (os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point"))
+            for name in sorted(os.listdir(folder))
+            if name.endswith(".json") and not name.startswith(".")]
+    os.makedirs(args.out, exist_ok=True)
+    write_csv(os.path.join(args.out, "baselines.csv"), rows)
+    write_csv(os.path.join(args.out, "baselines_tuning.csv"), tuning)
+    print(f"{'task':>7} {'system':>10} {'dt':>5} {'seed':>4} {'steps':>6} {'score':>7} "
+          f"{'s/sample':>9} {'RSS MiB/s.':>10} {'autograd MiB/s.':>15}")
+    for r in sorted(rows, key=lambda r: (r["task"], r["system"], -r["dt_ms"], r["seed"])):
+        print(f"{r['task']:>7} {r['system']:>10} {r['dt_ms']:>5} {r['seed']:>4} {r['steps']:>6} "
+              f"{r['score']:>7.3f} {r['train_s_per_sample']:>9.4f} "
+              f"{r['peak_rss_mib_per_sample']:>10.3f} {r['autograd_mib_per_sample']:>15.3f}")
+    if client is not None:
+        client.close()
+
+
+# a local Dask cluster starts worker processes that import this file: run only as a script
+if __name__ == "__main__":
+    main()

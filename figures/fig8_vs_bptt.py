@@ -1,0 +1,85 @@
+"""Figure 8: sgbrian's online learner against snnTorch BPTT baselines as the number of time
+steps grows (the same tasks and physical durations at dt = 1 ... 0.02 ms): test score,
+training time per sample and memory per sample, mean ± sd over seeds. Drawn from
+analyses/out/baselines.csv (analyses/baselines.py; quick mode runs a small comparison
+first). The caption states the measured verdict on the paper's claim.
+"""
+import csv
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sgbrian.plotting import PALETTE, legend_below, save, use_style
+from style import analysis_folder, arguments
+
+SYSTEMS = {"sgbrian": "sgbrian (online, exact)", "lif": "BPTT LIF", "rlif": "BPTT recurrent LIF",
+           "delay_lif": "BPTT LIF + delay line"}
+PANELS = [("score", "test score"), ("train_s_per_sample", "training s / sample"),
+          ("memory", "memory MiB / sample")]
+
+
+def series(rows, task, system, key):
+    """(steps, mean, sd) of ``key`` over seeds; memory: autograd's for BPTT, RSS for sgbrian."""
+    mine = [r for r in rows if r["task"] == task and r["system"] == system]
+    steps = sorted({int(r["steps"]) for r in mine})
+    def value(r):
+        if key != "memory":
+            return float(r[key])
+        return float(r["autograd_mib_per_sample"] if system != "sgbrian" else r["peak_rss_mib_per_sample"])
+    values = [[value(r) for r in mine if int(r["steps"]) == n] for n in steps]
+    return np.array(steps), np.array([np.mean(v) for v in values]), np.array([np.std(v) for v in values])
+
+
+def growth(rows, task, system, key):
+    steps, mean, _ = series(rows, task, system, key)
+    return steps[-1] / steps[0], mean[-1] / max(mean[0], 1e-12)
+
+
+def verdict(rows):
+    """One sentence per task: score at the most steps, and growth of memory and time."""
+    lines = []
+    for task in sorted({r["task"] for r in rows}):
+        metric = "NRMSE" if task == "delay" else "accuracy"
+        parts = []
+        for system in [s for s in SYSTEMS if any(r["system"] == s and r["task"] == task for r in rows)]:
+            steps, score, _ = series(rows, task, system, "score")
+            span, memory = growth(rows, task, system, "memory")
+            _, seconds = growth(rows, task, system, "train_s_per_sample")
+            parts.append(f"{system} {metric} {score[-1]:.2f}, memory x{memory:.1f}, time x{seconds:.1f}")
+        lines.append(f"{task} ({int(span)}x the steps): " + "; ".join(parts))
+    return "Measured, from the fewest to the most steps: " + "\n".join(lines)
+
+
+def draw(path, out):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    tasks = sorted({r["task"] for r in rows})
+    use_style()
+    fig, axes = plt.subplots(len(tasks), 3, figsize=(12, 2.8 * len(tasks) + 1.2), squeeze=False)
+    for row, task in zip(axes, tasks):
+        for c, system in enumerate(SYSTEMS):
+            if not any(r["system"] == system and r["task"] == task for r in rows):
+                continue
+            for ax, (key, label) in zip(row, PANELS):
+                steps, mean, sd = series(rows, task, system, key)
+                ax.errorbar(steps, mean, yerr=sd, fmt="o-", capsize=3, color=PALETTE[c],
+                            label=SYSTEMS[system])
+                ax.set(xscale="log", xlabel="time steps per sample", ylabel=label)
+                if key != "score":
+                    ax.set_yscale("log")
+        row[0].set_title(f"{task}: {'NRMSE (lower is better)' if task == 'delay' else 'accuracy'}")
+        row[1].set_title(f"{task}: training time")
+        row[2].set_title(f"{task}: memory (BPTT: autograd; sgbrian: peak RSS)")
+    legend_below(fig, axes, bottom=0.12, bbox_to_anchor=(0.5, 0.06))
+    fig.text(0.01, 0.005, verdict(rows), fontsize=7, va="bottom", wrap=True)
+    return save(fig, os.path.join(out, "fig8_vs_bptt"))
+
+
+def main(args):
+    folder = analysis_folder(args, "baselines.py", "baselines_quick")
+    return draw(os.path.join(folder, "baselines.csv"), args.out)
+
+
+if __name__ == "__main__":
+    print(*main(arguments(__doc__)))

@@ -1,0 +1,106 @@
+"""Dense export of the tasks, the BPTT baselines' pieces, and a quick side-by-side run."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from brian2 import ms
+
+from sgbrian import baselines, tasks
+from sgbrian.datasets import Sample, TaskData
+
+REPO = os.path.join(os.path.dirname(__file__), "..")
+
+
+def test_dense_export_bins_spikes_and_pads_by_hand():
+    s1 = Sample((np.array([0, 1, 1, 0]), np.array([0.0, 0.04, 0.06, 0.19]) * ms), 2, 4)
+    s2 = Sample((np.array([1]), np.array([0.1]) * ms), 0, 3, weight=np.array([0.0, 1.0, 0.5]))
+    task = TaskData("t", [s1, s2], [s2], 0.05 * ms, 2, 3, "cross_entropy")
+    x, y, w, lengths = task.dense("train")
+    expected = np.zeros((2, 4, 2))
+    expected[0, 0, 0] = expected[0, 0, 1] = expected[0, 1, 1] = expected[0, 3, 0] = 1
+    expected[1, 2, 1] = 1
+    np.testing.assert_array_equal(x, expected)
+    np.testing.assert_array_equal(y, [2, 0])
+    np.testing.assert_array_equal(w, [[1, 1, 1, 1], [0, 1, 0.5, 0]])
+    np.testing.assert_array_equal(lengths, [4, 3])
+    coarse, _, _, n = task.dense("train", dt=0.1 * ms)             # 2 steps: [0, 0.1), [0.1, 0.2)
+    np.testing.assert_array_equal(coarse[0], [[1, 1], [1, 0]])     # one channel's two spikes merge
+    np.testing.assert_array_equal(n, [2, 1])
+    with pytest.raises(ValueError, match="split"):
+        task.dense("validation")
+
+
+def test_dense_export_of_an_analog_task_samples_the_signal_and_the_target():
+    task = tasks.delay_task(n_train=2, n_test=1, duration=40 * ms, dt=1 * ms, seed=4)
+    x, y, w, _ = task.dense("test")
+    np.testing.assert_array_equal(x[0], task.test[0].input)
+    np.testing.assert_array_equal(y[0], task.test[0].target)
+    np.testing.assert_array_equal(w[0], task.test[0].weight)
+    x2, y2, _, n = task.dense("test", dt=2 * ms)
+    np.testing.assert_array_equal(x2[0], task.test[0].input[::2])
+    assert n[0] == 20
+
+
+def test_delay_line_steps_are_whole_steps_without_duplicates():
+    np.testing.assert_array_equal(baselines.delay_line_steps("itd", 0.05), np.arange(21))
+    np.testing.assert_array_equal(baselines.delay_line_steps("itd", 0.2), [0, 1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(baselines.delay_line_steps("delay", 0.5), np.arange(0, 21, 2))
+    assert baselines.systems_for("timing") == ["sgbrian", "lif", "rlif"]
+
+
+def test_the_baselines_score_nrmse_and_accuracy_like_sgbrian():
+    target = np.array([[[1.0], [2.0], [3.0], [4.0]]])
+    out = target + np.array([[[9.0], [0.5], [-0.5], [0.0]]])
+    weight = np.array([[0.0, 1.0, 1.0, 1.0]])                      # first step not counted
+    expected = np.sqrt(0.5 / ((2 - 3) ** 2 + 0 + (4 - 3) ** 2))
+    assert baselines._score(out, target, weight, 0, "mse") == pytest.approx(expected)
+    logits = np.array([[[5.0, 0.0], [0.0, 1.0], [0.0, 1.0]], [[0.0, 5.0], [1.0, 0.0], [1.0, 0.0]]])
+    assert baselines._score(logits, np.array([1, 0]), None, 1, "cross_entropy") == 1.0
+    assert baselines._score(logits, np.array([1, 0]), None, 0, "cross_entropy") == 0.0
+
+
+needs_torch = pytest.mark.skipif(not baselines.available(), reason=baselines.INSTALL)
+
+
+@needs_torch
+def test_the_delay_line_shifts_each_copy_by_its_delay():
+    import torch
+    net = baselines.BPTTNetwork("delay_lif", 2 * 3, 2, 4, 0.9, [0, 1, 3])
+    x = torch.arange(10.0).reshape(1, 5, 2)
+    lined = net.delay_line(x)
+    np.testing.assert_array_equal(lined[0, :, 0:2].numpy(), x[0].numpy())
+    np.testing.assert_array_equal(lined[0, 1:, 2:4].numpy(), x[0, :-1].numpy())
+    np.testing.assert_array_equal(lined[0, 3:, 4:6].numpy(), x[0, :-3].numpy())
+    assert float(lined[0, :3, 4:6].abs().sum()) == 0.0
+
+
+@needs_torch
+def test_quick_side_by_side_run_writes_every_system_task_and_dt(tmp_path):
+    subprocess.run([sys.executable, os.path.join(REPO, "analyses", "baselines.py"), "--quick",
+                    "--scheduler", "serial", "--out", str(tmp_path)], check=True,
+                   capture_output=True, timeout=600)
+    import csv
+    with open(tmp_path / "baselines.csv") as f:
+        rows = list(csv.DictReader(f))
+    got = {(r["system"], r["task"], float(r["dt_ms"])) for r in rows}
+    want = {(s, t, d) for t in ("delay", "itd", "timing") for s in baselines.systems_for(t)
+            for d in (1.0, 0.5)}
+    assert got == want
+    for r in rows:                                  # twice the steps at half the dt
+        if float(r["dt_ms"]) == 0.5:
+            coarse = next(c for c in rows if c["system"] == r["system"] and c["task"] == r["task"]
+                          and float(c["dt_ms"]) == 1.0)
+            assert int(r["steps"]) == 2 * int(coarse["steps"])
+        assert (float(r["autograd_mib_per_sample"]) > 0) == (r["system"] != "sgbrian")
+
+
+def test_train_task_takes_task_settings_by_name_and_reports_training_time_alone():
+    from sgbrian.experiments import train_task
+    result = train_task("delay", epochs=1, n_train=2, n_test=1, duration=40 * ms, progress=False)
+    assert len(result["task"].train) == 2 and result["task"].test[0].n_steps == 40
+    assert 0 < result["train_seconds"] < result["seconds"]
+    assert result["train_seconds"] == pytest.approx(result["history"]["seconds"].sum(), rel=0.5)
+    with pytest.raises(ValueError, match=r"task setting must be one of \[.*'jitter'.*\], got 'jiter'"):
+        train_task("timing", jiter=3 * ms)
