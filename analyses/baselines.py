@@ -32,6 +32,12 @@ def write_csv(path, rows):
         writer.writerows(rows)
 
 
+def every_result(*folders):
+    """Every job result (JSON) kept in ``folders``."""
+    return [json.load(open(os.path.join(folder, name))) for folder in folders
+            for name in sorted(os.listdir(folder)) if name.endswith(".json") and not name.startswith(".")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny tasks, two dts, one seed (CI)")
@@ -83,13 +89,11 @@ def main():
                  description=function.__name__)
     # the CSV holds every point run so far in this mode (earlier runs with other tasks or
     # dts included), so that a comparison can be built up run by run
-    rows = [json.load(open(os.path.join(folder, name)))
-            for folder in (os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point"))
-            for name in sorted(os.listdir(folder))
-            if name.endswith(".json") and not name.startswith(".")]
+    rows = every_result(os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point"))
     os.makedirs(args.out, exist_ok=True)
     write_csv(os.path.join(args.out, "baselines.csv"), rows)
-    write_csv(os.path.join(args.out, "baselines_tuning.csv"), tuning)
+    write_csv(os.path.join(args.out, "baselines_tuning.csv"),
+              every_result(os.path.join(jobs, "tuning")))
     print(f"{'task':>7} {'system':>10} {'dt':>5} {'seed':>4} {'steps':>6} {'score':>7} "
           f"{'s/sample':>9} {'RSS MiB/s.':>10} {'autograd MiB/s.':>15}")
     for r in sorted(rows, key=lambda r: (r["task"], r["system"], -r["dt_ms"], r["seed"])):

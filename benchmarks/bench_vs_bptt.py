@@ -26,7 +26,8 @@ def tuned(system, task):
         with open(TUNING) as f:
             rows = [r for r in csv.DictReader(f) if r["system"] == system and r["task"] == task]
         if rows:
-            best = max(rows, key=lambda r: float(r["score"]))
+            lower = EXPERIMENTS[task].metric == "nrmse"
+            best = (min if lower else max)(rows, key=lambda r: float(r["score"]))
             return float(best["lr"]), float(best["tau_mem_ms"])
     return baselines.LEARNING_RATES[0], baselines.TAU_MEM[task][0]
 

@@ -8,6 +8,7 @@ import csv
 import os
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 import numpy as np
 
 from sgbrian.plotting import PALETTE, legend_below, save, use_style
@@ -44,10 +45,11 @@ def verdict(rows):
         parts = []
         for system in [s for s in SYSTEMS if any(r["system"] == s and r["task"] == task for r in rows)]:
             steps, score, _ = series(rows, task, system, "score")
-            span, memory = growth(rows, task, system, "memory")
+            _, memory = growth(rows, task, system, "memory")
             _, seconds = growth(rows, task, system, "train_s_per_sample")
-            parts.append(f"{system} {metric} {score[-1]:.2f}, memory x{memory:.1f}, time x{seconds:.1f}")
-        lines.append(f"{task} ({int(span)}x the steps): " + "; ".join(parts))
+            parts.append(f"{system} ({steps[0]}-{steps[-1]} steps) {metric} {score[0]:.2f} -> "
+                         f"{score[-1]:.2f}, memory x{memory:.1f}, time x{seconds:.1f}")
+        lines.append(f"{task}: " + "; ".join(parts))
     return "Measured, from the fewest to the most steps: " + "\n".join(lines)
 
 
@@ -66,6 +68,7 @@ def draw(path, out):
                 ax.errorbar(steps, mean, yerr=sd, fmt="o-", capsize=3, color=PALETTE[c],
                             label=SYSTEMS[system])
                 ax.set(xscale="log", xlabel="time steps per sample", ylabel=label)
+                ax.xaxis.set_minor_formatter(NullFormatter())
                 if key != "score":
                     ax.set_yscale("log")
         row[0].set_title(f"{task}: {'NRMSE (lower is better)' if task == 'delay' else 'accuracy'}")

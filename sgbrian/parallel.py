@@ -141,6 +141,12 @@ def _read(path):
         return json.load(f)
 
 
+def _call(function, point):
+    """``function(**point)`` (on a worker: the point's names cannot clash with
+    ``Client.submit``'s own keywords)."""
+    return function(**point)
+
+
 def _call_twice(function, point):
     for attempt in range(2):
         try:
@@ -152,7 +158,7 @@ def _call_twice(function, point):
 
 def _run_on_client(client, function, points, todo, finished, bar):
     from dask.distributed import as_completed
-    futures = {client.submit(function, pure=False, **points[k]): (k, 1) for k in todo}
+    futures = {client.submit(_call, function, points[k], pure=False): (k, 1) for k in todo}
     failed = []
     pending = as_completed(list(futures))
     for future in pending:
@@ -160,7 +166,7 @@ def _run_on_client(client, function, points, todo, finished, bar):
         if future.status == "finished":
             finished(k, future.result())
         elif attempt == 1:
-            retry = client.submit(function, pure=False, **points[k])
+            retry = client.submit(_call, function, points[k], pure=False)
             futures[retry] = (k, 2)
             pending.add(retry)
         else:

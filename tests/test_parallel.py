@@ -124,3 +124,33 @@ def test_data_parallel_training_equals_training_here(client):
         np.testing.assert_allclose(there["learner"].params[name], p, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(there["history"]["loss"], here["history"]["loss"], rtol=1e-9)
     assert there["test"]["accuracy"] == here["test"]["accuracy"]
+
+
+def _compile_and_run(cache, decay_ms):
+    """Build and run one Cython-generated group with Brian2's cache in ``cache``."""
+    from brian2 import NeuronGroup, Network, prefs as p
+    p.codegen.target = "cython"
+    p.codegen.runtime.cython.cache_dir = cache
+    group = NeuronGroup(2, f"dv/dt = -v / ({decay_ms} * ms) : 1", method="exact")
+    group.v = 1
+    Network(group).run(1 * ms)
+    return {"v": group.v[:].tolist()}
+
+
+@pytest.mark.slow
+def test_two_workers_compiling_the_same_cython_code_at_once_agree(client, tmp_path):
+    """Both workers build the same new module into one empty cache at the same moment
+    (Brian2 locks each module's build); both runs give exp(-1 ms / 3.21 ms)."""
+    futures = [client.submit(_compile_and_run, str(tmp_path / "cache"), 3.21, pure=False,
+                             workers=[w]) for w in sorted(client.scheduler_info()["workers"])]
+    for result in client.gather(futures):
+        np.testing.assert_allclose(result["v"], np.exp(-1 / 3.21), rtol=1e-12)
+
+
+def _echo(**point):
+    return point
+
+
+def test_point_names_may_be_those_of_dask_submit_keywords(client, tmp_path):
+    points = [dict(key=k, workers=2, pure=True, retries=5) for k in range(2)]
+    assert run_jobs(_echo, points, tmp_path, client, progress=False) == points
