@@ -64,12 +64,6 @@ def main():
                      for lr in baselines.LEARNING_RATES for tau in baselines.TAU_MEM[t]]
     tuning = run_jobs(baselines.bptt_point, tuning_points, os.path.join(jobs, "tuning"), client,
                       description="tuning (validation split)")
-    best = {}
-    for row in tuning:
-        key = (row["system"], row["task"])
-        lower = baselines.EXPERIMENTS[row["task"]].metric == "nrmse"
-        if key not in best or (row["score"] < best[key]["score"]) == lower:
-            best[key] = row
     points = []
     for t in args.tasks:
         for s in baselines.systems_for(t):
@@ -79,7 +73,7 @@ def main():
                         points.append((baselines.sgbrian_point,
                                        dict(task=t, dt_ms=dt, seed=seed, mode=mode, target=args.target)))
                     else:
-                        chosen = best[(s, t)]
+                        chosen = baselines.best_setting(tuning, s, t)
                         points.append((baselines.bptt_point,
                                        dict(system=s, task=t, dt_ms=dt, seed=seed, mode=mode,
                                             lr=chosen["lr"], tau_mem=chosen["tau_mem_ms"])))

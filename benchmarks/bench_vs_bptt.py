@@ -24,10 +24,8 @@ def tuned(system, task):
     """(lr, tau_mem) with the best validation score in the tuning CSV, else defaults."""
     if os.path.exists(TUNING):
         with open(TUNING) as f:
-            rows = [r for r in csv.DictReader(f) if r["system"] == system and r["task"] == task]
-        if rows:
-            lower = EXPERIMENTS[task].metric == "nrmse"
-            best = (min if lower else max)(rows, key=lambda r: float(r["score"]))
+            best = baselines.best_setting(list(csv.DictReader(f)), system, task)
+        if best:
             return float(best["lr"]), float(best["tau_mem_ms"])
     return baselines.LEARNING_RATES[0], baselines.TAU_MEM[task][0]
 

@@ -156,15 +156,15 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
             "autograd_mib_per_sample": saved[0] / 2 ** 20 / 32, "lr": lr, "tau_mem_ms": tau_mem}
 
 
-def tune(system, task, mode="full"):
-    """The (lr, tau_mem) of ``system`` with the best validation score on ``task`` at the
-    experiment's dt, seed 0. Returns ``(lr, tau_mem, rows)``."""
-    dt_ms = float(EXPERIMENTS[task].dt / ms)
-    rows = [bptt_point(system, task, dt_ms, 0, mode, lr, tau, validation=True)
-            for lr in LEARNING_RATES for tau in TAU_MEM[task]]
+def best_setting(rows, system, task):
+    """The row of ``rows`` (tuning results of ``bptt_point(..., validation=True)``, as
+    dicts or CSV rows) with the best validation score of ``system`` on ``task`` (lowest
+    NRMSE, highest accuracy); None if there is none."""
+    mine = [r for r in rows if r["system"] == system and r["task"] == task]
+    if not mine:
+        return None
     better = min if EXPERIMENTS[task].metric == "nrmse" else max
-    best = better(rows, key=lambda r: r["score"])
-    return best["lr"], best["tau_mem_ms"], rows
+    return better(mine, key=lambda r: float(r["score"]))
 
 
 def _count_saved(counter):

@@ -82,7 +82,7 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
     prefs.codegen.target = target
     defaultclock.dt = dt or ex.dt
     if task is None:
-        task = ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
+        task = make_task(name, seed, task_kwargs)
     elif abs(float(task.dt / defaultclock.dt) - 1) > 1e-9:
         raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
     epochs = epochs or ex.epochs
@@ -105,6 +105,13 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
                 seconds=time.perf_counter() - start, train_seconds=trained - start)
 
 
+def make_task(name, seed, task_kwargs=None):
+    """Experiment ``name``'s task on ``defaultclock.dt``: its generator with ``seed``, its
+    own settings and ``task_kwargs`` over them."""
+    ex = EXPERIMENTS[name]
+    return ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
+
+
 def build_learner(name, task, seed, lr=None, update_every=None, epochs=None):
     """Experiment ``name``'s network for ``task`` and its learner (loss, rule, Adam,
     cosine schedule); returns ``(net, learner)``."""
@@ -121,11 +128,9 @@ def experiment_learner(name, seed, dt_ms, task_kwargs=None, target="numpy", **se
     """The learner ``train_task`` builds, rebuilt from its settings (a worker's replica
     for data-parallel training: the same seeded task, network and connectivity; a
     replica only computes gradients, so the optimizer settings do not matter there)."""
-    ex = EXPERIMENTS[name]
     prefs.codegen.target = target
     defaultclock.dt = dt_ms * ms
-    task = ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
-    return build_learner(name, task, seed, **settings)[1]
+    return build_learner(name, make_task(name, seed, task_kwargs), seed, **settings)[1]
 
 
 def score_point(task, seed, target="numpy", tuning=False, **overrides):

@@ -32,6 +32,7 @@ class Metrics:
         self.total_loss = 0.0
         self.sq_error = self.sum_t = self.sum_t2 = self.count = 0.0
         self.correct = 0
+        self.events = self.quanta = self.neuron_seconds = 0.0
         self.events_per_neuron_per_s = self.quanta_per_neuron_per_s = float("nan")
 
     def start_batch(self, samples, copies, data):
@@ -78,9 +79,9 @@ class Metrics:
     def add_events(self, events, quanta, neuron_seconds):
         """Count ``events`` and ``quanta`` over ``neuron_seconds`` (neurons x simulated
         seconds) into the per-neuron rates."""
-        self.events, self.quanta, self.neuron_seconds = (
-            getattr(self, "events", 0) + events, getattr(self, "quanta", 0.0) + quanta,
-            getattr(self, "neuron_seconds", 0.0) + neuron_seconds)
+        self.events += events
+        self.quanta += quanta
+        self.neuron_seconds += neuron_seconds
         self.events_per_neuron_per_s = self.events / self.neuron_seconds
         self.quanta_per_neuron_per_s = self.quanta / self.neuron_seconds
 
@@ -93,7 +94,7 @@ class Metrics:
         self.correct += other.correct
         for name in ("sq_error", "sum_t", "sum_t2", "count"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        if hasattr(other, "events"):
+        if other.neuron_seconds:
             self.add_events(other.events, other.quanta, other.neuron_seconds)
 
     def summary(self):

@@ -104,3 +104,13 @@ def test_train_task_takes_task_settings_by_name_and_reports_training_time_alone(
     assert result["train_seconds"] == pytest.approx(result["history"]["seconds"].sum(), rel=0.5)
     with pytest.raises(ValueError, match=r"task setting must be one of \[.*'jitter'.*\], got 'jiter'"):
         train_task("timing", jiter=3 * ms)
+
+
+def test_best_setting_takes_the_lowest_nrmse_and_the_highest_accuracy():
+    rows = [{"system": "lif", "task": "delay", "score": "0.3", "lr": "1"},
+            {"system": "lif", "task": "delay", "score": "0.2", "lr": "2"},
+            {"system": "lif", "task": "itd", "score": 0.5, "lr": 3},
+            {"system": "lif", "task": "itd", "score": 0.7, "lr": 4}]
+    assert baselines.best_setting(rows, "lif", "delay")["lr"] == "2"
+    assert baselines.best_setting(rows, "lif", "itd")["lr"] == 4
+    assert baselines.best_setting(rows, "rlif", "itd") is None
