@@ -37,6 +37,7 @@ DELAY_LINES = {"delay": (1.0, 10.0), "itd": (0.05, 1.0)}      # (spacing, longes
 TAU_MEM = {"delay": (2.0, 10.0), "itd": (0.2, 1.0), "timing": (5.0, 20.0)}   # ms
 LEARNING_RATES = (2e-3, 1e-2)
 HIDDEN = 64
+BATCH = 32                                                     # BPTT batch, as sgbrian's
 LOSS_START = {"delay": 0.0, "itd": 2.0, "timing": 20.0}       # ms, as the experiments'
 INSTALL = ("the BPTT baselines need torch and snnTorch: pip install -e '.[baselines]' "
            "(the CPU build of torch where the local wheel folder offers it)")
@@ -91,7 +92,8 @@ class PeakRSS:
 
 def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy"):
     """Train sgbrian's experiment ``task`` at ``dt_ms`` (its own settings: rule, batch,
-    learning rate, epochs). Returns score, training seconds and peak RSS per sample."""
+    learning rate, epochs). Returns score, training seconds and peak RSS per sample (over
+    the samples run side by side: the experiment's batch size)."""
     data = task_data(task, dt_ms, seed, mode)
     epochs = 1 if mode == "quick" else None
     with PeakRSS() as memory:
@@ -101,7 +103,7 @@ def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy"):
     return {"system": "sgbrian", "task": task, "dt_ms": dt_ms, "seed": seed,
             "steps": int(data.train[0].n_steps), "score": float(result["test"][result["metric"]]),
             "train_s_per_sample": result["train_seconds"] / visited,
-            "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / 32,
+            "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / EXPERIMENTS[task].batch_size,
             "autograd_mib_per_sample": 0.0}
 
 
@@ -136,8 +138,8 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
     with PeakRSS() as memory:
         for _ in range(epochs):
             order = rng.permutation(len(x_train))
-            for b in range(0, len(order), 32):
-                idx = order[b:b + 32]
+            for b in range(0, len(order), BATCH):
+                idx = order[b:b + BATCH]
                 batch_saved = [0]
                 with _count_saved(batch_saved):
                     out = model(torch.tensor(x_train[idx], dtype=torch.float32))
@@ -152,8 +154,8 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
     return {"system": system, "task": task, "dt_ms": dt_ms, "seed": seed,
             "steps": int(x_train.shape[1]), "score": _score(out, y_test, w_test, start, data.loss),
             "train_s_per_sample": seconds / (len(x_train) * epochs),
-            "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / 32,
-            "autograd_mib_per_sample": saved[0] / 2 ** 20 / 32, "lr": lr, "tau_mem_ms": tau_mem}
+            "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / BATCH,
+            "autograd_mib_per_sample": saved[0] / 2 ** 20 / BATCH, "lr": lr, "tau_mem_ms": tau_mem}
 
 
 def best_setting(rows, system, task):
