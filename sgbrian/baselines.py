@@ -28,8 +28,8 @@ import time
 import numpy as np
 from brian2 import ms  # noqa: F401  (also used by analyses/baselines.py)
 
-from .experiments import EXPERIMENTS, train_task
-from .precision import master_task
+from .experiments import EXPERIMENTS
+from .precision import master_task, train_at
 from .tasks import regrid
 
 SYSTEMS = ("sgbrian", "lif", "rlif", "delay_lif")
@@ -92,13 +92,12 @@ class PeakRSS:
 
 def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy"):
     """Train sgbrian's experiment ``task`` at ``dt_ms`` (its own settings: rule, batch,
-    learning rate, epochs). Returns score, training seconds and peak RSS per sample (over
+    learning rate, epochs, update interval fixed in time: ``precision.train_at``, as in the
+    temporal-precision sweep). Returns score, training seconds and peak RSS per sample (over
     the samples run side by side: the experiment's batch size)."""
     data = task_data(task, dt_ms, seed, mode)
-    epochs = 1 if mode == "quick" else None
     with PeakRSS() as memory:
-        result = train_task(task, seed=seed, dt=dt_ms * ms, task=data, target=target,
-                            progress=False, epochs=epochs)
+        result = train_at(task, dt_ms, seed, mode, target, data)
     visited = len(data.train) * len(result["history"])
     return {"system": "sgbrian", "task": task, "dt_ms": dt_ms, "seed": seed,
             "steps": int(data.train[0].n_steps), "score": float(result["test"][result["metric"]]),

@@ -8,9 +8,10 @@ constant (tau, delays in ms, durations) stays fixed. For each task and dt:
     at the experiment's own dt) simulated at dt and at the finest dt, on the 1 ms grid
     common to all, divided by the RMS of the finest output;
 (b) events and quanta (sum |q|) per neuron per second of that network;
-(c) the test score when the network is trained at dt on the same samples and epochs, with
+(c) the test score when the network is trained at dt on the same samples with the
+    experiment's own settings (those of ``models/``: batch size, learning rate, epochs),
     the update interval fixed in time (an experiment that updates every n steps at its own
-    dt updates every n * its dt / dt steps);
+    dt updates every n * its dt / dt steps; a batched one updates once per batch at any dt);
 (d) wall time per simulated second of (a)'s evaluation (a second, identical evaluation, so
     that code generation and compilation are not counted).
 
@@ -44,8 +45,8 @@ SIZES = {"full": {"delay": {}, "itd": {}, "timing": {}},          # the tasks' o
          "quick": {"delay": dict(n_train=2, n_test=1, duration=40 * ms),
                    "itd": dict(n_train=9, n_test=9, duration=5 * ms),
                    "timing": dict(n_train=10, n_test=10, duration=30 * ms)}}
-EPOCHS = {"full": {"delay": 10, "itd": 4, "timing": 3}, "reduced": {"delay": 10, "itd": 4, "timing": 3},
-          "quick": {"delay": 1, "itd": 1, "timing": 1}}
+#: Epochs per mode (None: the experiment's own, as in ``models/``).
+EPOCHS = {"full": None, "reduced": None, "quick": 1}
 
 
 def master_task(name, mode="full", seed=0):
@@ -79,10 +80,16 @@ def common_grid(outputs, dt):
     return np.concatenate([o[::stride] for o in outputs])
 
 
-#: The sweep trains one sample at a time with these learning rates (the settings its
-#: committed results were measured with; the experiments' defaults now use batches).
-ONE_SAMPLE = {"delay": dict(batch_size=1, lr=1e-2), "itd": dict(batch_size=1, lr=2e-2),
-              "timing": dict(batch_size=1, lr=1e-2)}
+def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None, **settings):
+    """``train_task`` of experiment ``task`` at ``dt_ms`` on the master task re-gridded
+    (``data``: that task, if already made), with the experiment's own settings (those of
+    ``models/``: rule, batch size, learning rate, epochs; quick mode 1 epoch) and its
+    update interval fixed in time (``update_interval``). Returns ``train_task``'s dict."""
+    ex = EXPERIMENTS[task]
+    dt = dt_ms * ms
+    data = data if data is not None else regrid(master_task(task, mode, seed), dt)
+    return train_task(task, seed=seed, dt=dt, epochs=EPOCHS[mode], target=target,
+                      progress=False, task=data, update_every=update_interval(ex, dt), **settings)
 
 
 def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
@@ -91,8 +98,8 @@ def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
     ex = EXPERIMENTS[task]
     prefs.codegen.target = target
     master = master_task(task, mode, seed)
-    trained = train_task(task, seed=seed, dt=ex.dt, epochs=EPOCHS[mode][task], target=target,
-                         progress=False, task=regrid(master, ex.dt), **ONE_SAMPLE[task])["learner"]
+    dt_own = float(ex.dt / ms)
+    trained = train_at(task, dt_own, seed, mode, target, regrid(master, ex.dt))["learner"]
     rows, outputs = [], {}
     for dt_ms in dts:
         data = regrid(master, dt_ms * ms)
@@ -120,10 +127,7 @@ def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
 def trained_point(task, dt_ms, seed, mode="full", target="numpy"):
     """Job (c): the test score of task ``task`` trained at ``dt_ms`` with ``seed``."""
     ex = EXPERIMENTS[task]
-    data = regrid(master_task(task, mode, seed), dt_ms * ms)
-    result = train_task(task, seed=seed, dt=dt_ms * ms, epochs=EPOCHS[mode][task], target=target,
-                        progress=False, task=data, update_every=update_interval(ex, dt_ms * ms),
-                        **ONE_SAMPLE[task])
+    result = train_at(task, dt_ms, seed, mode, target)
     return {"trained_score": float(result["test"][ex.metric]),
             "train_seconds": float(result["train_seconds"])}
 
