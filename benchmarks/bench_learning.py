@@ -119,16 +119,17 @@ def batch_speed_child(sizes, steps, batch):
 
 def exact_trace_floor(n_in, n_hidden, K, batch, repeats=20):
     """Seconds per sample-step of the exact rule's unavoidable work on its input weights
-    at ``batch``: one propagation of the forward-mode trace (S (K+1)^2 multiply-adds per
-    sample, a (batch S, K+1) @ (K+1, K+1) product) and one contraction of it with the
-    error (S (K+1)), timed as numpy operations of those sizes on this machine."""
+    at ``batch``: the memory traffic of its forward-mode trace (S (K+1) values per
+    sample). A step must read and write every bucket once (propagation: timed as one
+    copy of the trace) and read it once more (the contraction with the error, timed as
+    the learner's product-sum), numpy operations of those sizes on this machine."""
     rng = np.random.default_rng(0)
-    Z = rng.random((batch, n_in, n_hidden, K + 1))
-    out, PT = np.empty_like(Z), rng.random((K + 1, K + 1))
-    eps = rng.random((batch, n_hidden * (K + 1)))
+    Z = rng.random((K + 1, batch * n_in * n_hidden))
+    out = np.empty_like(Z)
+    eps = rng.random(((K + 1) * batch, n_hidden))
     def step():
-        np.matmul(Z, PT, out=out)
-        np.einsum("bij,bj->ij", out.reshape(batch, n_in, -1), eps)
+        np.copyto(out, Z)
+        np.einsum("cih,ch->ih", out.reshape((K + 1) * batch, n_in, n_hidden), eps)
     step()
     start = time.perf_counter()
     for _ in range(repeats):

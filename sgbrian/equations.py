@@ -21,6 +21,7 @@ and any output nonlinearity ``y = f(x)`` given as a Brian2 expression with its
 derivative (:class:`Nonlinearity`; built in: relu, linear, softplus, tanh, sigmoid,
 :func:`leaky_relu`). The result is still plain ``Equations``.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,12 @@ MAX_BUCKETS = 256
 NUMPY_FUNCTIONS = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt,
                    "abs": np.abs, "sin": np.sin, "cos": np.cos, "clip": np.clip,
                    "int": lambda z: np.asarray(z, dtype=float), "inf": np.inf, "pi": np.pi}
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_expression(code):
+    """``code`` compiled once (the learner evaluates it at every step)."""
+    return compile(code, "<nonlinearity>", "eval")
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,8 @@ class Nonlinearity:
 
     def _eval(self, code, x):
         with np.errstate(over="ignore"):
-            return np.asarray(eval(code, {"__builtins__": {}}, {**NUMPY_FUNCTIONS, "x": x}),
-                              dtype=float) * np.ones_like(x)
+            return np.asarray(eval(compiled_expression(code), {"__builtins__": {}},
+                                   {**NUMPY_FUNCTIONS, "x": x}), dtype=float) * np.ones_like(x)
 
     def __call__(self, x):
         """f(x) with numpy."""

@@ -108,6 +108,35 @@ class SenderCascades:
         return self.history[(self.t - 1 - delays) % len(self.history)]
 
 
+class BucketMajorCascades(SenderCascades):
+    """The same buckets stored bucket-major, ``(K+1, *shape)`` per step, for large
+    signals (the exact rule's input-weight trace, (batch, n_in, n_hidden)).
+
+    A step writes buckets 1..K of the new slot as ``P[1:] u`` (one matrix product with
+    K+1 columns per block of ``chunk`` signals, so that a block stays in cache) and the
+    tap, bucket 0, as one contiguous copy of ``s(t)``: the memory traffic of one copy
+    of the buckets. Storing bucket-last instead makes the tap a strided write over every
+    cache line and the product one small matrix per signal row: about twice the time.
+    :meth:`delayed` returns (len(delays), K+1, *shape)."""
+
+    chunk = 8192
+
+    def __init__(self, shape, max_delay, P):
+        self.P = np.ascontiguousarray(P[1:])
+        self.impulse = False
+        self.history = np.zeros((max(2, int(max_delay) + 1), P.shape[0], *shape))
+        self.t = 0
+
+    def step(self, s):
+        size = len(self.history)
+        new = self.history[self.t % size].reshape(len(self.P) + 1, -1)
+        old = self.history[(self.t - 1) % size].reshape(len(self.P) + 1, -1)
+        for a in range(0, new.shape[1], self.chunk):
+            np.matmul(self.P, old[:, a:a + self.chunk], out=new[1:, a:a + self.chunk])
+        new[0] = np.reshape(s, -1)
+        self.t += 1
+
+
 class Connection:
     """The learner's view of the synapses from layer l-1 to layer l of a network that
     holds ``batch`` copies (the first ``len(syn) / batch`` synapses are copy 0's).
@@ -287,7 +316,7 @@ def drive_terms(layer, batch):
     """The value of a layer's extra ``drive`` terms now, (batch, n), evaluated with numpy
     from the group's variables and namespace (constants in SI units)."""
     from brian2.utils.stringtools import get_identifiers
-    from .equations import NUMPY_FUNCTIONS
+    from .equations import NUMPY_FUNCTIONS, compiled_expression
     g = layer.group
     values = {}
     for name in get_identifiers(layer.drive) - set(NUMPY_FUNCTIONS):
@@ -296,7 +325,7 @@ def drive_terms(layer, batch):
             values[name] = value.reshape(batch, -1) if value.size == len(g) else value
         else:
             values[name] = float(np.asarray(g.namespace[name]))
-    return eval(layer.drive, {"__builtins__": {}}, {**NUMPY_FUNCTIONS, **values})
+    return eval(compiled_expression(layer.drive), {"__builtins__": {}}, {**NUMPY_FUNCTIONS, **values})
 
 
 class Engine:
@@ -383,7 +412,8 @@ class Engine:
         readout, syn0 = self.connections[1], self.connections[0]
         n, K = self.sizes[1], self.net.layers[1].K
         make = lambda *shape: SenderCascades((self.batch, *shape), readout.max_steps, readout.P)  # noqa: E731
-        self.exact = {"w0": (None, make(syn0.n_pre, n)),
+        w0_trace = BucketMajorCascades((self.batch, syn0.n_pre, n), readout.max_steps, readout.P)
+        self.exact = {"w0": (None, w0_trace),
                       "v1": (np.repeat(np.arange(n), K + 1), make(n * (K + 1))),
                       "b1": (np.arange(n), make(n))}
         self.w0_dense = np.zeros((syn0.n_pre, n))
@@ -504,13 +534,12 @@ class Engine:
             delta = activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
 
     def _add_w0_products(self, Z, eps):
-        """``w0_dense[i, h] += sum_{d,b,k} Z[d, b, i, h, k] eps[d, b, h, k]``, as one
-        matrix-vector product per delay over the flattened (h, k) axis (the einsum of the
-        same sum runs at half this speed)."""
-        _, B, n_in, n_h, K1 = Z.shape
+        """``w0_dense[i, h] += sum_{d,k,b} Z[d, k, b, i, h] eps[d, b, h, k]`` (Z
+        bucket-major), one product-sum per delay over the flattened (k, b) axis."""
+        _, K1, B, n_in, n_h = Z.shape
         for Zd, ed in zip(Z, eps):
-            products = np.einsum("bij,bj->ij", Zd.reshape(B, n_in, n_h * K1), ed.reshape(B, -1))
-            self.w0_dense += products.reshape(n_in, n_h, K1).sum(axis=2)
+            self.w0_dense += np.einsum("cih,ch->ih", Zd.reshape(K1 * B, n_in, n_h),
+                                       ed.transpose(2, 0, 1).reshape(K1 * B, n_h))
 
     def flush(self, grads, train):
         for l, wg in enumerate(self.weight_grads):

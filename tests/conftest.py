@@ -7,6 +7,8 @@ from brian2 import defaultclock, ms, prefs
 def pytest_configure(config):
     config.addinivalue_line("markers", "genn: needs brian2genn (code generation)")
     config.addinivalue_line("markers", "slow: long-running; not part of the default run")
+    config.addinivalue_line("markers", "training: trains a network or takes finite differences "
+                                       "for seconds (in the default run; left out of make mutation)")
 
 
 @pytest.fixture(autouse=True)

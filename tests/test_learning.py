@@ -58,6 +58,7 @@ def _relative_error(a, b):
     return np.linalg.norm(a - b) / np.linalg.norm(b)
 
 
+@pytest.mark.training
 def test_exact_gradients_equal_finite_differences_of_the_summed_loss(rng):
     """Accumulate mode, analog model, 3 -> 4 (relu) -> 2 (linear), K=4, per-synapse delays."""
     net, signal = _net(rng)
@@ -71,6 +72,7 @@ def test_exact_gradients_equal_finite_differences_of_the_summed_loss(rng):
         assert _relative_error(grads[name], fd[name]) < 1e-5, (name, grads[name], fd[name])
 
 
+@pytest.mark.training
 def test_cross_entropy_gradients_with_spike_input_equal_finite_differences(rng):
     """Raw spike trains (impulses into bucket 1), cross-entropy from a start time on."""
     flat = rng.choice(3 * T, 30, replace=False)              # distinct (channel, step) pairs
@@ -172,6 +174,7 @@ def _train(rng_seed, epochs, checkpoint=None, resume=False, train=("w", "v", "b"
     return learner, history
 
 
+@pytest.mark.training
 def test_a_run_killed_with_sigkill_resumes_to_the_parameters_of_an_uninterrupted_run(tmp_path):
     """A training process is killed with SIGKILL at a random moment after its first
     checkpoint (possibly while writing one); resumed, it ends with exactly the
@@ -274,6 +277,7 @@ def test_bad_learner_arguments_are_refused(rng):
         Adam(lr=-1)
 
 
+@pytest.mark.training
 def test_the_learner_refuses_a_standalone_device(tmp_path):
     script = (
         "import numpy as np, sgbrian\n"
@@ -289,6 +293,7 @@ def test_the_learner_refuses_a_standalone_device(tmp_path):
     assert "skips silently on a standalone device" in result.stderr
 
 
+@pytest.mark.training
 def test_continuous_delays_learn_the_teacher_delay():
     """A 1 -> 1 network with the teacher's weights but a delay of 0.3 ms learns, from the
     delay gradient alone (train='d'), the teacher's delay of 1.0 ms."""
@@ -418,6 +423,7 @@ def test_weight_gradient_buffers_equal_a_direct_sum_over_delayed_buckets(fft_fro
     np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("hidden", ["softplus", "tanh", "sigmoid", "leaky_relu"])
 def test_custom_output_nonlinearities_train_with_their_stated_derivative(rng, hidden):
     """Online gradients of a network whose hidden layer uses another nonlinearity equal
@@ -440,6 +446,7 @@ def test_custom_output_nonlinearities_train_with_their_stated_derivative(rng, hi
         learner.detach()
 
 
+@pytest.mark.training
 def test_drive_terms_are_refused_unless_marked_constant_then_exact_when_they_are(rng):
     signal = rng.normal(0, 1, (T, 3))
     kwargs = dict(K=4, tau=0.5 * ms, theta=0.05, signal=signal, max_delay=0.3 * ms,
@@ -461,6 +468,7 @@ def test_drive_terms_are_refused_unless_marked_constant_then_exact_when_they_are
         assert _relative_error(grads[name], fd[name]) < 1e-5, name
 
 
+@pytest.mark.training
 def test_spatial_hidden_gradients_equal_finite_differences_with_inactive_units(rng):
     """With the readout's bucket weights v^k = 0 for k >= 1 (and no readout delays) the
     error sent down has only a tap component, so rule 'spatial' is the exact gradient of

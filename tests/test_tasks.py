@@ -70,6 +70,7 @@ def test_shd_loader_reads_a_generated_file(tmp_path):
         load_shd(path, 1 * ms, 30 * ms, channels=10)
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("name", ["delay", "itd", "timing"])
 def test_training_reaches_the_stated_level(name):
     """delay: test NRMSE < 0.1; itd: test accuracy >= 95%; timing: test accuracy >= 90%."""
@@ -112,6 +113,7 @@ def test_synthetic_shd_is_timing_only_and_reads_back_through_load_shd(tmp_path):
         synthetic_shd(str(tmp_path / "c.h5"), 2, duration=10 * ms, jitter=2 * ms)
 
 
+@pytest.mark.training
 def test_shd_task_trains_with_batches_and_learnable_delays(tmp_path):
     result = train_task("shd", epochs=1, batch_size=2, progress=False,
                         task_kwargs=dict(n_train=3, n_test=2, duration=150 * ms,
@@ -143,3 +145,62 @@ def test_the_readme_states_the_task_settings_the_code_uses():
         assert EXPERIMENTS[name].batch_size == 32 and "batches of 32" in readme
     delay = inspect.signature(tasks.delay_task).parameters
     assert f"delayed by {float(delay['delay'].default / ms):g} ms" in readme
+
+
+def test_band_limited_noise_has_no_power_above_the_cutoff_and_unit_spread():
+    from sgbrian.signals import band_limited_noise
+    x = band_limited_noise(1000, 1 * ms, 50 * Hz, channels=3, seed=4)
+    assert x.shape == (1000, 3)
+    np.testing.assert_allclose(x.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(x.std(axis=0), 1, rtol=1e-12)
+    power = np.abs(np.fft.rfft(x, axis=0)) ** 2
+    freqs = np.fft.rfftfreq(1000, 1e-3)
+    assert power[freqs > 50].max() < 1e-20 * power.max()
+    assert power[(freqs > 0) & (freqs <= 50)].min() > 0          # every band below it
+    np.testing.assert_array_equal(band_limited_noise(1000, 1 * ms, 50 * Hz, 3, seed=4), x)
+
+
+def test_delay_task_with_a_fractional_delay_is_a_phase_shift():
+    """delay 7.5 steps: the target's spectrum is the input's times exp(-2 pi i f D)."""
+    defaultclock.dt = 1 * ms
+    s = tasks.delay_task(n_train=1, n_test=1, duration=200 * ms, delay=7.5 * ms, seed=5).train[0]
+    f = np.fft.rfftfreq(200, 1e-3)
+    np.testing.assert_allclose(np.fft.rfft(s.target[:, 0]),
+                               np.fft.rfft(s.input[:, 0]) * np.exp(-2j * np.pi * f * 7.5e-3),
+                               atol=1e-9)
+    assert np.all(s.weight[:15] == 0) and np.all(s.weight[15:] == 1)   # 2 * delay = 15 steps
+
+
+def test_itd_task_spikes_at_the_stated_rate_within_the_sample_and_classes_balance():
+    defaultclock.dt = 0.05 * ms
+    task = tasks.itd_task(n_train=360, n_test=18, rate=600 * Hz, seed=6)
+    n = 300                                                        # 15 ms
+    left_counts = []
+    for s in task.train:
+        indices, times = s.input
+        steps = np.rint(np.asarray(times / defaultclock.dt)).astype(int)
+        assert steps.min() >= 0 and steps.max() < n
+        left_counts.append(np.sum(indices == 0))
+    # Poisson at 600 Hz over the 15 ms less the 2 x 1 ms margins: 7.8 spikes per sample
+    assert np.mean(left_counts) == pytest.approx(600 * 13e-3, rel=0.06)
+    assert np.bincount([s.target for s in task.train], minlength=9).tolist() == [40] * 9
+    assert [s.target for s in task.train[:9]] != list(range(9))   # shuffled training order
+
+
+def test_timing_task_jitters_each_classes_template_by_the_stated_spread():
+    """Without noise, a class's samples put each channel's spike at its template time
+    plus Gaussian jitter: the spread over samples is ``jitter``; noise adds spikes at
+    ``noise_rate`` per channel."""
+    defaultclock.dt = 0.1 * ms
+    task = tasks.timing_task(n_train=400, n_test=10, n_classes=2, channels=20, duration=60 * ms,
+                             jitter=1 * ms, noise_rate=0 * Hz, seed=7)
+    for label in (0, 1):
+        steps = np.array([np.asarray(s.input[1][np.argsort(s.input[0])] / defaultclock.dt)
+                          for s in task.train if s.target == label])
+        assert steps.shape == (200, 20)
+        assert np.std(steps, axis=0).mean() == pytest.approx(10.0, rel=0.05)   # 1 ms = 10 steps
+        assert steps.min() >= 0 and steps.max() < 600
+    noisy = tasks.timing_task(n_train=50, n_test=10, channels=20, jitter=0.1 * ms,
+                              noise_rate=100 * Hz, seed=7)
+    extra = np.mean([len(s.input[0]) - 20 for s in noisy.train])
+    assert extra == pytest.approx(100 * 0.06 * 20, rel=0.1)       # 120 noise spikes per sample

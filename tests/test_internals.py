@@ -1,0 +1,232 @@
+"""The learner's internals, each against a term-by-term computation (fast: no Brian2 run).
+
+Sender cascades and their delayed lookups, a connection's dense weights and drive, the
+delay-gradient window, the layers' time constants and the metrics' bookkeeping. These
+are the pieces the training tests exercise only as a whole.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from brian2 import ms, second
+
+from sgbrian.datasets import Sample
+from sgbrian.learning import (BucketMajorCascades, Connection, SenderCascades, WeightGradient,
+                              layer_taus)
+from sgbrian.losses import CrossEntropyLoss, MSELoss
+from sgbrian.training import Metrics
+
+
+def _lower_triangular(rng, K1):
+    return np.tril(rng.uniform(0.1, 0.9, (K1, K1)))
+
+
+def _cascade_reference(P, signals, impulse):
+    """u(t) = P u(t-1), then the tap set to s(t) (or s(t) added to bucket 1)."""
+    u, out = np.zeros(signals.shape[1:] + (P.shape[0],)), []
+    for s in signals:
+        u = u @ P.T
+        if impulse:
+            u[..., 1] += s
+        else:
+            u[..., 0] = s
+        out.append(u.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("impulse", [False, True])
+def test_sender_cascades_follow_the_propagator_and_delays_are_lookups(impulse):
+    rng = np.random.default_rng(0)
+    P, T, max_delay = _lower_triangular(rng, 4), 12, 5
+    signals = rng.normal(size=(T, 2, 3))
+    reference = _cascade_reference(P, signals, impulse)
+    cascades = SenderCascades((2, 3), max_delay, P, impulse=impulse)
+    delays = np.array([0, 1, 3, 5])
+    for t in range(T):
+        cascades.step(signals[t])
+        np.testing.assert_allclose(cascades.u, reference[t], rtol=1e-13)
+        looked_up = cascades.delayed(delays)
+        for d, value in zip(delays, looked_up):
+            expected = reference[t - d] if t - d >= 0 else np.zeros_like(reference[0])
+            np.testing.assert_allclose(value, expected, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(cascades.delayed([0])[0], reference[-1], rtol=1e-13)
+    cascades.reset()
+    assert cascades.t == 0 and not cascades.history.any()
+
+
+@pytest.mark.parametrize("chunk", [5, 8192])
+def test_bucket_major_cascades_hold_the_same_buckets_in_blocks_of_any_size(chunk, monkeypatch):
+    """The exact rule's large trace: (K+1, *shape) per step, computed in blocks of
+    ``chunk`` signals, equals the bucket-last recursion for every step and delay."""
+    monkeypatch.setattr(BucketMajorCascades, "chunk", chunk)
+    rng = np.random.default_rng(5)
+    P, T = _lower_triangular(rng, 3), 9
+    signals = rng.normal(size=(T, 2, 3, 4))
+    reference = _cascade_reference(P, signals, impulse=False)
+    cascades = BucketMajorCascades((2, 3, 4), 3, P)
+    for t in range(T):
+        cascades.step(signals[t])
+        np.testing.assert_allclose(np.moveaxis(cascades.u, 0, -1), reference[t], rtol=1e-13)
+        for d, value in zip([0, 2, 3], cascades.delayed([0, 2, 3])):
+            expected = reference[t - d] if t >= d else 0 * reference[0]
+            np.testing.assert_allclose(np.moveaxis(value, 0, -1), expected, rtol=1e-13)
+
+
+def _fake_connection(rng, n_pre=4, n_post=3, batch=2, K=3, tau=2 * ms, dt=0.5 * ms,
+                     max_delay=4, spikes=False):
+    pre, post = np.nonzero(rng.random((n_pre, n_post)) < 0.7)
+    steps = rng.integers(0, max_delay + 1, len(pre))
+    syn = SimpleNamespace(i=np.tile(pre, batch), j=np.tile(post, batch),
+                          delay=np.tile(steps, batch) * float(dt / second) * second)
+    source = SimpleNamespace(n=n_pre * batch, kind="spikes" if spikes else "neurons")
+    target = SimpleNamespace(n=n_post * batch, K=K,
+                             group=SimpleNamespace(namespace={"tau_gamma": tau}))
+
+    class Syn(SimpleNamespace):
+        def __len__(self):
+            return len(self.i)
+    conn = Connection(Syn(**vars(syn)), source, target, dt, batch, max_delay)
+    return conn, pre, post, steps
+
+
+def test_a_connections_dense_weights_and_drive_equal_a_sum_over_its_synapses():
+    """dense(w)[d, i, j] = w_s for the synapse (i, j) of delay d; dense_drive(v)[b, i, j]
+    = sum_k v_j^k u_{b,i}^k(t - d_ij), with u the sender buckets d_ij steps ago."""
+    rng = np.random.default_rng(1)
+    conn, pre, post, steps = _fake_connection(rng)
+    np.testing.assert_array_equal(conn.delays, np.unique(steps))
+    w = rng.normal(size=len(pre))
+    W = conn.dense(w)
+    expected = np.zeros((len(conn.delays), conn.n_pre, conn.n_post))
+    for s, (i, j, d) in enumerate(zip(pre, post, steps)):
+        expected[list(conn.delays).index(d), i, j] = w[s]
+    np.testing.assert_array_equal(W, expected)
+
+    history, v = [], rng.normal(size=(conn.n_post, 4))
+    for t in range(7):
+        signal = rng.normal(size=(conn.batch, conn.n_pre))
+        conn.senders.step(signal)
+        history.append(conn.senders.u.copy())
+    drive = conn.dense_drive(v)
+    t = len(history) - 1
+    for i, j, d in zip(pre, post, steps):
+        u = history[t - d] if t >= d else np.zeros_like(history[0])
+        np.testing.assert_allclose(drive[:, i, j], u[:, i] @ v[j], rtol=1e-12)
+    # the time constants of the receiving layer made the propagator
+    assert conn.taus == pytest.approx([2e-3] * 3)
+
+
+def test_the_delay_gradient_window_uses_bucket_derivatives_times_the_weight_per_ms():
+    """derivative=True: G_s = 1e-3 w_s sum_t sum_{b, k>=1} (u^k - u^{k-1})_{i}(t - d_s)
+    / tau_k * vd_j^k(t)."""
+    rng = np.random.default_rng(2)
+    n_pre, n_post, B, K1, L, T = 3, 2, 2, 4, 3, 11
+    pre, post = np.array([0, 1, 2, 2]), np.array([0, 1, 0, 1])
+    delays_s = np.array([0, 3, 1, 3])
+    delays, index = np.unique(delays_s, return_inverse=True)
+    taus = np.array([1e-3, 2e-3, 4e-3])
+    conn = SimpleNamespace(P=np.eye(K1), max_steps=L, n_pre=n_pre, n_post=n_post, batch=B,
+                           pre=pre, post=post, delays=delays, delay_index=index, taus=taus)
+    u, vd = rng.normal(size=(T, B, n_pre, K1)), rng.normal(size=(T, B, n_post, K1))
+    w = rng.normal(size=len(pre))
+    window, grad = WeightGradient(conn, size=4, derivative=True), np.zeros(len(pre))
+    window.weights = w
+    for t in range(T):
+        window.add(u[t], vd[t], grad)
+    window.flush(grad)
+    du = (u[..., 1:] - u[..., :-1]) / taus
+    expected = np.array([1e-3 * w[s] * sum(np.sum(du[t - d, :, i] * vd[t, :, j, 1:])
+                                           for t in range(d, T))
+                         for s, (i, j, d) in enumerate(zip(pre, post, delays_s))])
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_layer_time_constants_come_from_tau_gamma_or_one_per_bucket():
+    group = SimpleNamespace(namespace={"tau_gamma": 3 * ms})
+    assert layer_taus(SimpleNamespace(K=2, group=group)) == pytest.approx([3e-3, 3e-3])
+    group = SimpleNamespace(namespace={"tau_1": 1 * ms, "tau_2": 2 * ms, "tau_3": 5 * ms})
+    assert layer_taus(SimpleNamespace(K=3, group=group)) == pytest.approx([1e-3, 2e-3, 5e-3])
+
+
+def _run_metrics(metrics, loss, samples, outputs):
+    """Feed ``outputs[b]`` (n_steps, n_out) of each sample through one batch."""
+    copies = len(samples) + 1                       # one empty copy, as in a short batch
+    data = loss.prepare(samples, copies)
+    metrics.start_batch(samples, copies, data)
+    length = max(s.n_steps for s in samples)
+    for n in range(length):
+        y = np.zeros((copies, outputs[0].shape[1]))
+        for b, out in enumerate(outputs):
+            if n < len(out):
+                y[b] = out[n]
+        losses, _ = loss.batch_step(y, data, n)
+        metrics.add(n, y, losses)
+    metrics.end_batch()
+
+
+def test_mse_metrics_weigh_steps_and_normalise_by_the_targets_spread():
+    """NRMSE = sqrt(sum m>0 (y - t)^2 / sum m>0 (t - mean t)^2), over both samples and
+    both outputs; a sample's loss is its weighted loss sum over its counted steps."""
+    rng = np.random.default_rng(3)
+    lengths, weights = (5, 3), [np.array([0, 1, 2, 1, 0.5]), None]
+    samples = [Sample(np.zeros((n, 1)), rng.normal(3, 1, (n, 2)), n, w) for n, w in zip(lengths, weights)]
+    outputs = [s.target + rng.normal(0, 0.3, s.target.shape) for s in samples]
+    metrics = Metrics(MSELoss(), record_outputs=True)
+    _run_metrics(metrics, MSELoss(), samples, outputs)
+    summary = metrics.summary()
+    errors, targets, losses = [], [], []
+    for s, out in zip(samples, outputs):
+        m = np.ones(s.n_steps) if s.weight is None else s.weight
+        counted = m > 0
+        errors.append((out - s.target)[counted])
+        targets.append(s.target[counted])
+        losses.append(np.sum(m * 0.5 * ((out - s.target) ** 2).sum(axis=1)) / counted.sum())
+    errors, targets = np.concatenate(errors), np.concatenate(targets)
+    nrmse = np.sqrt((errors ** 2).sum() / ((targets - targets.mean()) ** 2).sum())
+    assert summary["nrmse"] == pytest.approx(nrmse, rel=1e-12)
+    assert summary["loss"] == pytest.approx(np.mean(losses), rel=1e-12)
+    assert summary["samples"] == 2
+    for out, recorded in zip(outputs, summary["outputs"]):
+        np.testing.assert_array_equal(recorded, out)
+
+
+def test_cross_entropy_metrics_predict_the_argmax_of_the_mean_readout_from_the_start():
+    """Before ``start_step`` nothing counts: a readout that is largest there for the wrong
+    class does not change the prediction."""
+    loss = CrossEntropyLoss()
+    loss.start_step = 2
+    samples = [Sample(np.zeros((n, 1)), label, n) for label, n in ((1, 4), (0, 4), (2, 3))]
+    early = np.array([[9.0, 0, 0]] * 2)
+    outputs = [np.r_[early, [[0, 1, 0.5], [0, 1, 0.2]]],          # -> 1 (correct)
+               np.r_[early, [[0, 1, 0.5], [0, 0, 0.8]]],           # mean -> 1, 0.65: 2 (wrong)
+               np.r_[early, [[0.1, 0, 0.3]]]]                       # -> 2 (correct)
+    metrics = Metrics(loss)
+    _run_metrics(metrics, loss, samples, outputs)
+    summary = metrics.summary()
+    np.testing.assert_array_equal(summary["predictions"], [1, 2, 2])
+    assert summary["accuracy"] == pytest.approx(2 / 3)
+    expected = []
+    for s, out in zip(samples, outputs):
+        z = out[2:]
+        log_p = z[:, s.target] - np.log(np.exp(z).sum(axis=1))
+        expected.append(-log_p.sum() / len(z))
+    assert summary["loss"] == pytest.approx(np.mean(expected), rel=1e-12)
+
+
+def test_merged_metrics_equal_one_pass_over_all_samples_and_event_rates_are_totals():
+    rng = np.random.default_rng(4)
+    samples = [Sample(np.zeros((4, 1)), rng.normal(size=(4, 1)), 4) for _ in range(4)]
+    outputs = [rng.normal(size=(4, 1)) for _ in samples]
+    whole, first, second_half = Metrics(MSELoss()), Metrics(MSELoss()), Metrics(MSELoss())
+    _run_metrics(whole, MSELoss(), samples, outputs)
+    _run_metrics(first, MSELoss(), samples[:2], outputs[:2])
+    _run_metrics(second_half, MSELoss(), samples[2:], outputs[2:])
+    first.add_events(10, 4.0, 2.0)
+    second_half.add_events(30, 2.0, 3.0)
+    first.merge(second_half)
+    a, b = first.summary(), whole.summary()
+    assert a["nrmse"] == pytest.approx(b["nrmse"], rel=1e-12)
+    assert a["loss"] == pytest.approx(b["loss"], rel=1e-12)
+    assert a["loss_sum"] == pytest.approx(b["loss_sum"], rel=1e-12)
+    assert a["events_per_neuron_per_s"] == pytest.approx(40 / 5.0)
+    assert a["quanta_per_neuron_per_s"] == pytest.approx(6 / 5.0)
