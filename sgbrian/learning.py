@@ -119,7 +119,7 @@ class BucketMajorCascades(SenderCascades):
     cache line and the product one small matrix per signal row: about twice the time.
     :meth:`delayed` returns (len(delays), K+1, *shape)."""
 
-    chunk = 8192
+    chunk = 16384
 
     def __init__(self, shape, max_delay, P):
         self.P = np.ascontiguousarray(P[1:])
@@ -127,13 +127,19 @@ class BucketMajorCascades(SenderCascades):
         self.history = np.zeros((max(2, int(max_delay) + 1), P.shape[0], *shape))
         self.t = 0
 
-    def step(self, s):
+    def tap(self):
+        """Bucket 0 of the next step's slot, shaped like the signal: writing ``s(t)``
+        there and calling ``step()`` saves the copy of ``step(s)``."""
+        return self.history[self.t % len(self.history)][0]
+
+    def step(self, s=None):
         size = len(self.history)
         new = self.history[self.t % size].reshape(len(self.P) + 1, -1)
         old = self.history[(self.t - 1) % size].reshape(len(self.P) + 1, -1)
         for a in range(0, new.shape[1], self.chunk):
             np.matmul(self.P, old[:, a:a + self.chunk], out=new[1:, a:a + self.chunk])
-        new[0] = np.reshape(s, -1)
+        if s is not None:
+            new[0] = np.reshape(s, -1)
         self.t += 1
 
 
@@ -412,20 +418,20 @@ class Engine:
         readout, syn0 = self.connections[1], self.connections[0]
         n, K = self.sizes[1], self.net.layers[1].K
         make = lambda *shape: SenderCascades((self.batch, *shape), readout.max_steps, readout.P)  # noqa: E731
-        w0_trace = BucketMajorCascades((self.batch, syn0.n_pre, n), readout.max_steps, readout.P)
+        w0_trace = BucketMajorCascades((self.batch, n, syn0.n_pre), readout.max_steps, readout.P)
         self.exact = {"w0": (None, w0_trace),
                       "v1": (np.repeat(np.arange(n), K + 1), make(n * (K + 1))),
                       "b1": (np.arange(n), make(n))}
-        self.w0_dense = np.zeros((syn0.n_pre, n))
+        self.w0_dense = np.zeros((n, syn0.n_pre))               # (hidden, input)
 
     def _step_exact_traces(self, x1, U1, v1):
         slope = activation_slope(self.net.layers[1], x1)                 # (B, n)
-        c0 = self.connections[0]
-        z = {"w0": slope[:, None, :] * c0.dense_drive(v1),
-             "v1": (slope[:, :, None] * U1).reshape(self.batch, -1),
-             "b1": slope}
-        for name, (_, trace) in self.exact.items():
-            trace.step(z[name])
+        w0_trace = self.exact["w0"][1]
+        drive = self.connections[0].dense_drive(v1)                      # (B, n_in, n)
+        np.multiply(slope[:, :, None], drive.transpose(0, 2, 1), out=w0_trace.tap())
+        w0_trace.step()
+        self.exact["v1"][1].step((slope[:, :, None] * U1).reshape(self.batch, -1))
+        self.exact["b1"][1].step(slope)
 
     # -- one time step ---------------------------------------------------------------
     def _sender_signal(self, l):
@@ -534,12 +540,14 @@ class Engine:
             delta = activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
 
     def _add_w0_products(self, Z, eps):
-        """``w0_dense[i, h] += sum_{d,k,b} Z[d, k, b, i, h] eps[d, b, h, k]`` (Z
-        bucket-major), one product-sum per delay over the flattened (k, b) axis."""
-        _, K1, B, n_in, n_h = Z.shape
+        """``w0_dense[h, i] += sum_{d,k,b} Z[d, k, b, h, i] eps[d, b, h, k]`` (Z
+        bucket-major, hidden before input): per delay one batched vector-matrix product
+        over h, ``(k, b)`` contracted, which reads Z once (an ``einsum`` of the same sum
+        takes twice as long)."""
+        _, K1, B, n_h, n_in = Z.shape
         for Zd, ed in zip(Z, eps):
-            self.w0_dense += np.einsum("cih,ch->ih", Zd.reshape(K1 * B, n_in, n_h),
-                                       ed.transpose(2, 0, 1).reshape(K1 * B, n_h))
+            errors = ed.transpose(1, 2, 0).reshape(n_h, 1, K1 * B)             # (h, 1, (k, b))
+            self.w0_dense += np.matmul(errors, Zd.reshape(K1 * B, n_h, n_in).transpose(1, 0, 2))[:, 0]
 
     def flush(self, grads, train):
         for l, wg in enumerate(self.weight_grads):
@@ -547,7 +555,7 @@ class Engine:
                 wg.flush(grads[f"w{l}"])
         if self.learner.rule == "exact" and "w" in train:
             c0 = self.connections[0]
-            grads["w0"] += self.w0_dense[c0.pre, c0.post]
+            grads["w0"] += self.w0_dense[c0.post, c0.pre]
             self.w0_dense[:] = 0
         for l, dg in self.delay_grads.items():
             dg.flush(grads[f"d{l}"])

@@ -65,7 +65,11 @@ def test_bucket_major_cascades_hold_the_same_buckets_in_blocks_of_any_size(chunk
     reference = _cascade_reference(P, signals, impulse=False)
     cascades = BucketMajorCascades((2, 3, 4), 3, P)
     for t in range(T):
-        cascades.step(signals[t])
+        if t % 2:
+            cascades.step(signals[t])
+        else:                                       # the tap written in place
+            cascades.tap()[:] = signals[t]
+            cascades.step()
         np.testing.assert_allclose(np.moveaxis(cascades.u, 0, -1), reference[t], rtol=1e-13)
         for d, value in zip([0, 2, 3], cascades.delayed([0, 2, 3])):
             expected = reference[t - d] if t >= d else 0 * reference[0]
