@@ -12,8 +12,9 @@ constant (tau, delays in ms, durations) stays fixed. For each task and dt:
     experiment's own settings (those of ``models/``: batch size, learning rate, epochs),
     the update interval fixed in time (an experiment that updates every n steps at its own
     dt updates every n * its dt / dt steps; a batched one updates once per batch at any dt);
-(d) wall time per simulated second of (a)'s evaluation (a second, identical evaluation, so
-    that code generation and compilation are not counted).
+(d) wall time per simulated second of (a)'s test samples evaluated one at a time (after
+    a first sample, so that code generation and compilation are not counted; (a) itself
+    runs them side by side in the experiment's batch, which gives the same outputs).
 
 Every point runs with several seeds (``sweep(..., seeds=(0, 1, 2))``; the seed draws the
 task, the network and the training order), as independent jobs on a Dask cluster or here
@@ -104,9 +105,11 @@ def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
     for dt_ms in dts:
         data = regrid(master, dt_ms * ms)
         fixed = transfer(trained, task, data, seed)
-        result = fixed.evaluate(data.test, record_outputs=True)
+        # recorded side by side (the experiment's batch: same numbers as one at a time)
+        result = fixed.evaluate(data.test, record_outputs=True, batch_size=ex.batch_size)
+        fixed.evaluate(data.test[:1])      # generates the code of one sample at a time
         start = time.perf_counter()
-        fixed.evaluate(data.test)                       # timed: code already generated
+        fixed.evaluate(data.test)          # timed one sample at a time, code already generated
         wall = time.perf_counter() - start
         simulated = sum(s.n_steps for s in data.test) * float(data.dt / second)
         outputs[dt_ms] = common_grid(result["outputs"], data.dt)
@@ -147,10 +150,16 @@ def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=N
     fixed_points = [dict(task=t, seed=s, dts=dts, **common) for t in tasks for s in seeds]
     trained_points = [dict(task=t, dt_ms=d, seed=s, **common) for t in tasks for d in dts
                       for s in seeds]
-    fixed = run_jobs(fixed_point, fixed_points, os.path.join(folder, "fixed"), client,
-                     progress, "fixed networks")
-    trained = run_jobs(trained_point, trained_points, os.path.join(folder, "trained"), client,
-                       progress, "trainings")
+    groups = [(fixed_point, fixed_points, os.path.join(folder, "fixed"), client, progress,
+               "fixed networks"),
+              (trained_point, trained_points, os.path.join(folder, "trained"), client, progress,
+               "trainings")]
+    if client is None:              # here: one job after the other (Brian2 is not thread-safe)
+        fixed, trained = [run_jobs(*group) for group in groups]
+    else:                           # both groups queued on the cluster at once: no idle worker
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2) as pool:
+            fixed, trained = [f.result() for f in [pool.submit(run_jobs, *g) for g in groups]]
     scores = {(p["task"], p["dt_ms"], p["seed"]): r for p, r in zip(trained_points, trained)}
     rows = []
     for result in fixed:

@@ -397,6 +397,34 @@ def test_one_update_per_batch_applies_the_summed_gradient():
         np.testing.assert_allclose(p, before[name] - 1e-3 * grads[name], rtol=1e-10, atol=1e-14)
 
 
+def test_an_update_clips_the_global_norm_and_scales_by_the_schedule():
+    """One batch, plain SGD, clip_norm c below the gradient's norm and a schedule whose
+    first epoch gives 0.5: every parameter moves by -lr * 0.5 * g * c / ||g||."""
+    rng = np.random.default_rng(14)
+    net, loss, samples = _batch_case(rng, "mse")
+    learner = OnlineLearner(net, loss, optimizer=SGD(1e-3), clip_norm=0.01,
+                            lr_schedule=lambda epoch: 0.5)
+    before = {k: p.copy() for k, p in learner.params.items()}
+    grads = learner.gradients(samples)
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    assert norm > 0.01
+    learner.fit(samples, 1, batch_size=len(samples), progress=False)
+    for name, p in learner.params.items():
+        np.testing.assert_allclose(p, before[name] - 1e-3 * 0.5 * grads[name] * 0.01 / norm,
+                                   rtol=1e-10, atol=1e-15)
+
+
+def test_learned_delays_stay_within_zero_and_the_longest_delay_the_network_holds():
+    """A large step on the delays: each lands in [0, max_steps * dt] (ms)."""
+    rng = np.random.default_rng(15)
+    net, loss, samples = _batch_case(rng, "mse")
+    learner = OnlineLearner(net, loss, optimizer=SGD(1e4), train=("d",))
+    bound = learner.engine(1).connections[0].max_steps * float(defaultclock.dt / ms)
+    learner.fit(samples, 1, batch_size=len(samples), progress=False)
+    d = learner.params["d0"]
+    assert d.min() == 0.0 and d.max() == pytest.approx(bound)      # both bounds reached
+
+
 @pytest.mark.parametrize("fft_from", [10 ** 9, 1])
 def test_weight_gradient_buffers_equal_a_direct_sum_over_delayed_buckets(fft_from, monkeypatch):
     """Per-synapse delays 0..12 (13 distinct values), flushes every 8 steps: the

@@ -40,6 +40,17 @@ def test_a_sweep_on_two_workers_equals_the_same_sweep_run_serially(client, tmp_p
     assert files == sorted(job_name(p) + ".json" for p in points)
 
 
+def test_the_precision_sweep_on_the_cluster_equals_it_run_here(client, tmp_path):
+    """Both job groups (fixed networks, trainings) queued at once on the cluster: every
+    row's numbers equal the serial sweep's, wall times aside."""
+    kwargs = dict(dts=(1.0, 0.5), mode="quick", seeds=(0,))
+    here = precision.sweep("delay", folder=str(tmp_path / "here"), **kwargs)
+    there = precision.sweep("delay", client=client, folder=str(tmp_path / "there"), **kwargs)
+    strip = lambda row: {k: v for k, v in row.items() if k not in TIMES | {"wall_s_per_sim_s"}}  # noqa: E731
+    assert [strip(r) for r in there] == [strip(r) for r in here]
+    assert [r["dt_ms"] for r in here] == [1.0, 0.5] and here[0]["deviation"] > 0
+
+
 def _slow_square(x, pause=0.3):
     time.sleep(pause)
     return {"x": x, "square": x * x, "pid": os.getpid()}
