@@ -10,6 +10,7 @@ wall time per simulated second) and verdict.json (is the mean score over seeds
 insensitive to dt; ANOVA p-value over dt). figures/fig5_temporal_precision.py draws it.
 
     python analyses/temporal_precision.py [--quick] [--tasks delay itd timing] [--seeds 0 1 2]
+                                          [--collect]  (the CSV of the jobs kept so far)
 """
 import argparse
 import csv
@@ -27,17 +28,19 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small tasks, three dts (CI)")
     parser.add_argument("--tasks", nargs="+", default=["delay", "itd", "timing"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--collect", action="store_true",
+                        help="run nothing: write the CSV from the points whose jobs are kept")
     parser.add_argument("--target", default="numpy", choices=["numpy", "cython"])
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     add_arguments(parser)
     args = parser.parse_args()
 
     dts = (1.0, 0.1, 0.05) if args.quick else DTS
-    client = connect(args.scheduler, args.workers)
+    client = None if args.collect else connect(args.scheduler, args.workers)
     start = time.perf_counter()
     rows = sweep(args.tasks, dts, mode="quick" if args.quick else "full", seeds=args.seeds,
                  target=args.target, client=client, folder=os.path.join(args.out, "precision_jobs"),
-                 progress=True)
+                 progress=True, run=not args.collect)
     print(f"sweep done in {time.perf_counter() - start:.0f} s", flush=True)
 
     os.makedirs(args.out, exist_ok=True)

@@ -134,6 +134,12 @@ def run_jobs(function, points, folder, client=None, progress=True, description="
     return results
 
 
+def kept_results(points, folder):
+    """The results kept in ``folder`` for ``points`` (None where a job has not finished),
+    without running anything: a sweep's state while it runs or after it was stopped."""
+    return [_read(os.path.join(folder, job_name(dict(p)) + ".json")) for p in points]
+
+
 def _read(path):
     if not os.path.exists(path):
         return None

@@ -136,13 +136,14 @@ def trained_point(task, dt_ms, seed, mode="full", target="numpy"):
 
 
 def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=None,
-          folder=None, progress=False):
+          folder=None, progress=False, run=True):
     """Rows (a)-(d) for every task in ``tasks``, dt in ``dts`` (ms) and seed in ``seeds``,
     one row per (task, dt, seed). The jobs (one fixed network per task and seed, one
     training per task, dt and seed) run through :func:`sgbrian.parallel.run_jobs` on
     ``client`` (None: here, one after the other); with ``folder``, each job's result is
-    kept there and a sweep run again resumes where it stopped."""
-    from .parallel import run_jobs
+    kept there and a sweep run again resumes where it stopped. ``run=False`` runs
+    nothing: the rows of the points whose jobs are kept in ``folder`` (both of them)."""
+    from .parallel import kept_results, run_jobs
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
     dts, seeds = [float(d) for d in dts], [int(s) for s in seeds]
     folder = folder or tempfile.mkdtemp(prefix="sgbrian-sweep-")
@@ -154,7 +155,9 @@ def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=N
                "fixed networks"),
               (trained_point, trained_points, os.path.join(folder, "trained"), client, progress,
                "trainings")]
-    if client is None:              # here: one job after the other (Brian2 is not thread-safe)
+    if not run:
+        fixed, trained = [kept_results(g[1], g[2]) for g in groups]
+    elif client is None:            # here: one job after the other (Brian2 is not thread-safe)
         fixed, trained = [run_jobs(*group) for group in groups]
     else:                           # both groups queued on the cluster at once: no idle worker
         from concurrent.futures import ThreadPoolExecutor
@@ -162,9 +165,11 @@ def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=N
             fixed, trained = [f.result() for f in [pool.submit(run_jobs, *g) for g in groups]]
     scores = {(p["task"], p["dt_ms"], p["seed"]): r for p, r in zip(trained_points, trained)}
     rows = []
-    for result in fixed:
+    for result in filter(None, fixed):
         for row in result["rows"]:
-            rows.append({**row, **scores[(row["task"], row["dt_ms"], row["seed"])]})
+            score = scores[(row["task"], row["dt_ms"], row["seed"])]
+            if score is not None:
+                rows.append({**row, **score})
     return rows
 
 

@@ -49,6 +49,11 @@ def test_the_precision_sweep_on_the_cluster_equals_it_run_here(client, tmp_path)
     strip = lambda row: {k: v for k, v in row.items() if k not in TIMES | {"wall_s_per_sim_s"}}  # noqa: E731
     assert [strip(r) for r in there] == [strip(r) for r in here]
     assert [r["dt_ms"] for r in here] == [1.0, 0.5] and here[0]["deviation"] > 0
+    # run=False reads the kept jobs only: all rows, then without a training removed
+    assert precision.sweep("delay", folder=str(tmp_path / "here"), run=False, **kwargs) == here
+    trained = tmp_path / "here" / "trained"
+    os.remove(trained / sorted(os.listdir(trained))[0])              # dt 0.5 sorts first
+    assert precision.sweep("delay", folder=str(tmp_path / "here"), run=False, **kwargs) == here[:1]
 
 
 def _slow_square(x, pause=0.3):
