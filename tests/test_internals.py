@@ -120,6 +120,16 @@ def test_a_connections_dense_weights_and_drive_equal_a_sum_over_its_synapses():
     assert conn.taus == pytest.approx([2e-3] * 3)
 
 
+def test_without_delays_the_drive_is_one_product_of_the_buckets_now():
+    rng = np.random.default_rng(6)
+    conn, pre, post, steps = _fake_connection(rng, max_delay=0)
+    assert list(conn.delays) == [0]
+    for _ in range(3):
+        conn.senders.step(rng.normal(size=(conn.batch, conn.n_pre)))
+    v = rng.normal(size=(conn.n_post, 4))
+    np.testing.assert_allclose(conn.dense_drive(v), conn.senders.u @ v.T, rtol=1e-13)
+
+
 def test_the_delay_gradient_window_uses_bucket_derivatives_times_the_weight_per_ms():
     """derivative=True: G_s = 1e-3 w_s sum_t sum_{b, k>=1} (u^k - u^{k-1})_{i}(t - d_s)
     / tau_k * vd_j^k(t)."""

@@ -434,7 +434,9 @@ def test_weight_gradient_buffers_equal_a_direct_sum_over_delayed_buckets(fft_fro
     from sgbrian.learning import WeightGradient
     monkeypatch.setattr(WeightGradient, "fft_from", fft_from)
     rng = np.random.default_rng(0)
-    n_pre, n_post, B, K1, L, T = 7, 5, 3, 4, 12, 40
+    # L = 30: the Fourier window has 21 frequencies, more than one block of 16; T = 43:
+    # the last flush is short (3 steps), with stale steps behind it in the window
+    n_pre, n_post, B, K1, L, T = 7, 5, 3, 4, 30, 43
     pre, post = np.nonzero(rng.random((n_pre, n_post)) < 0.8)
     delays_s = rng.integers(0, L + 1, len(pre))
     delays, index = np.unique(delays_s, return_inverse=True)
