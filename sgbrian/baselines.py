@@ -29,8 +29,7 @@ import numpy as np
 from brian2 import ms  # noqa: F401  (also used by analyses/baselines.py)
 
 from .experiments import EXPERIMENTS
-from .precision import master_task, train_at
-from .tasks import regrid
+from .precision import task_data, train_at
 
 SYSTEMS = ("sgbrian", "lif", "rlif", "delay_lif")
 DELAY_LINES = {"delay": (1.0, 10.0), "itd": (0.05, 1.0)}      # (spacing, longest) in ms
@@ -61,11 +60,6 @@ def delay_line_steps(task, dt_ms):
     """Whole-step delays of the fixed delay line at ``dt_ms`` (duplicates dropped)."""
     spacing, longest = DELAY_LINES[task]
     return np.unique(np.rint(np.arange(0.0, longest + 1e-9, spacing) / dt_ms).astype(int))
-
-
-def task_data(task, dt_ms, seed, mode):
-    """The task of ``seed`` on ``dt_ms``: master grid re-gridded, as sgbrian sees it."""
-    return regrid(master_task(task, mode, seed), dt_ms * ms)
 
 
 class PeakRSS:

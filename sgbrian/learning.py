@@ -123,7 +123,6 @@ class BucketMajorCascades(SenderCascades):
 
     def __init__(self, shape, max_delay, P):
         self.P = np.ascontiguousarray(P[1:])
-        self.impulse = False
         self.history = np.zeros((max(2, int(max_delay) + 1), P.shape[0], *shape))
         self.t = 0
 

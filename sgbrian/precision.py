@@ -81,16 +81,20 @@ def common_grid(outputs, dt):
     return np.concatenate([o[::stride] for o in outputs])
 
 
-def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None, **settings):
-    """``train_task`` of experiment ``task`` at ``dt_ms`` on the master task re-gridded
-    (``data``: that task, if already made), with the experiment's own settings (those of
-    ``models/``: rule, batch size, learning rate, epochs; quick mode 1 epoch) and its
-    update interval fixed in time (``update_interval``). Returns ``train_task``'s dict."""
+def task_data(task, dt_ms, seed, mode="full"):
+    """The task of ``seed`` on ``dt_ms``: the master grid's task re-gridded."""
+    return regrid(master_task(task, mode, seed), dt_ms * ms)
+
+
+def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None):
+    """``train_task`` of experiment ``task`` at ``dt_ms`` on ``task_data`` (``data``: that
+    task, if already made), with the experiment's own settings (those of ``models/``:
+    rule, batch size, learning rate, epochs; quick mode 1 epoch) and its update interval
+    fixed in time (``update_interval``). Returns ``train_task``'s dict."""
     ex = EXPERIMENTS[task]
-    dt = dt_ms * ms
-    data = data if data is not None else regrid(master_task(task, mode, seed), dt)
-    return train_task(task, seed=seed, dt=dt, epochs=EPOCHS[mode], target=target,
-                      progress=False, task=data, update_every=update_interval(ex, dt), **settings)
+    data = data if data is not None else task_data(task, dt_ms, seed, mode)
+    return train_task(task, seed=seed, dt=dt_ms * ms, epochs=EPOCHS[mode], target=target,
+                      progress=False, task=data, update_every=update_interval(ex, dt_ms * ms))
 
 
 def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
