@@ -80,17 +80,18 @@ def _fake_connection(rng, n_pre=4, n_post=3, batch=2, K=3, tau=2 * ms, dt=0.5 * 
                      max_delay=4, spikes=False):
     pre, post = np.nonzero(rng.random((n_pre, n_post)) < 0.7)
     steps = rng.integers(0, max_delay + 1, len(pre))
-    syn = SimpleNamespace(i=np.tile(pre, batch), j=np.tile(post, batch),
-                          delay=np.tile(steps, batch) * float(dt / second) * second)
+    syn = _Synapses(i=np.tile(pre, batch), j=np.tile(post, batch),
+                    delay=np.tile(steps, batch) * float(dt / second) * second)
     source = SimpleNamespace(n=n_pre * batch, kind="spikes" if spikes else "neurons")
     target = SimpleNamespace(n=n_post * batch, K=K,
                              group=SimpleNamespace(namespace={"tau_gamma": tau}))
+    return Connection(syn, source, target, dt, batch, max_delay), pre, post, steps
 
-    class Syn(SimpleNamespace):
-        def __len__(self):
-            return len(self.i)
-    conn = Connection(Syn(**vars(syn)), source, target, dt, batch, max_delay)
-    return conn, pre, post, steps
+
+class _Synapses(SimpleNamespace):
+    """What Connection reads of a Brian2 Synapses: i, j, delay and its length."""
+    def __len__(self):
+        return len(self.i)
 
 
 def test_a_connections_dense_weights_and_drive_equal_a_sum_over_its_synapses():
