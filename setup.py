@@ -8,7 +8,7 @@ setup(
     packages=find_packages(include=["sgbrian", "sgbrian.*"]),
     python_requires=">=3.10",
     install_requires=["brian2>=2.5.4", "numpy", "scipy", "sympy", "matplotlib", "Cython",
-                      "dask", "distributed", "tqdm"],
+                      "dask", "distributed", "tqdm", "numba"],
     extras_require={"test": ["pytest", "h5py", "hypothesis"], "mutation": ["mutmut"],
                     "baselines": ["torch", "snntorch"], "genn": ["brian2genn==1.7.0"]},
     entry_points={"console_scripts": ["sgbrian=sgbrian.cli:main"]},

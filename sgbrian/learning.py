@@ -51,6 +51,7 @@ of its own.
 import numpy as np
 from brian2 import NetworkOperation, ms, second
 
+from .kernels import trace_kernel
 from .propagator import cascade_propagator
 from .targets import is_standalone
 from .validation import check_choice, check_int
@@ -142,6 +143,30 @@ class BucketMajorCascades(SenderCascades):
         self.t += 1
 
 
+class InPlaceTrace:
+    """A forward-mode trace of the exact rule when the readout has no delays, so that
+    no past value is read: one array ``Z`` (K+1, batch, hidden, n), stepped in place and
+    contracted with the readout's error in the same pass (:mod:`sgbrian.kernels`). Same
+    numbers as :class:`BucketMajorCascades` followed by the products of delay 0, with
+    half its memory traffic and of its memory."""
+
+    def __init__(self, shape, P):
+        if np.any(np.triu(P, 1)):
+            raise ValueError("InPlaceTrace needs a lower-triangular propagator (a cascade)")
+        self.P = np.ascontiguousarray(P)
+        self.Z = np.zeros((len(P), *shape))
+        self.kernel = trace_kernel(len(P))
+
+    def reset(self):
+        self.Z[:] = 0
+
+    def step_and_contract(self, slope, tap, eps, out):
+        """``Z <- P Z`` with the new tap ``slope[b, h] tap[b, h, i]``, then
+        ``out[h, i] += sum_{b,k} eps[b, h, k] Z^k[b, h, i]``."""
+        self.kernel(self.P, self.Z, np.ascontiguousarray(slope), np.ascontiguousarray(tap),
+                    np.ascontiguousarray(eps), out)
+
+
 class Connection:
     """The learner's view of the synapses from layer l-1 to layer l of a network that
     holds ``batch`` copies (the first ``len(syn) / batch`` synapses are copy 0's).
@@ -178,14 +203,14 @@ class Connection:
         return self.senders.delayed(self.delays)
 
     def dense_drive(self, v):
-        """``sum_k v_j^k u_{i, d_ij}^k`` for every pair (i, j): (batch, n_pre, n_post), one
-        matrix product per delay (senders x bucket weights ``v`` (n_post, K+1) of the
-        receivers); pairs without a synapse read delay index 0 (their values are unused)."""
-        M = self.sender_buckets() @ v.T                       # (delays, batch, n_pre, n_post)
+        """``sum_k v_j^k u_{i, d_ij}^k`` for every pair (j, i): (batch, n_post, n_pre), one
+        matrix product per delay (bucket weights ``v`` (n_post, K+1) of the receivers x
+        senders); pairs without a synapse read delay index 0 (their values are unused)."""
+        M = np.matmul(v, self.sender_buckets().transpose(0, 1, 3, 2))   # (delays, B, n_post, n_pre)
         if len(M) == 1:
             return M[0]
-        index = np.zeros((self.n_pre, self.n_post), dtype=int)
-        index[self.pre, self.post] = self.delay_index
+        index = np.zeros((self.n_post, self.n_pre), dtype=int)
+        index[self.post, self.pre] = self.delay_index
         return np.take_along_axis(M, index[None, None], axis=0)[0]
 
 
@@ -413,21 +438,35 @@ class Engine:
     # -- forward-mode traces of the exact rule -------------------------------------
     def _make_exact_traces(self):
         """Traces of w0 (dense: every (input, hidden) pair, so that the products need no
-        gather; flushed to the synapses), v1 and b1, filtered by the readout's cascade."""
+        gather; flushed to the synapses), v1 and b1, filtered by the readout's cascade.
+        Without readout delays each is an :class:`InPlaceTrace` (hidden h, then the
+        parameter's own index: input i, bucket m, or one bias), stepped and contracted in
+        one compiled pass; with them, a ring of past values (:class:`SenderCascades`,
+        :class:`BucketMajorCascades` for w0) read at every readout delay."""
         readout, syn0 = self.connections[1], self.connections[0]
         n, K = self.sizes[1], self.net.layers[1].K
+        self.w0_dense = np.zeros((n, syn0.n_pre))               # (hidden, input)
+        if readout.max_steps == 0:
+            self.exact = {name: (None, InPlaceTrace((self.batch, n, size), readout.P))
+                          for name, size in (("w0", syn0.n_pre), ("v1", K + 1), ("b1", 1))}
+            return
         make = lambda *shape: SenderCascades((self.batch, *shape), readout.max_steps, readout.P)  # noqa: E731
-        w0_trace = BucketMajorCascades((self.batch, n, syn0.n_pre), readout.max_steps, readout.P)
-        self.exact = {"w0": (None, w0_trace),
+        self.exact = {"w0": (None, BucketMajorCascades((self.batch, n, syn0.n_pre),
+                                                       readout.max_steps, readout.P)),
                       "v1": (np.repeat(np.arange(n), K + 1), make(n * (K + 1))),
                       "b1": (np.arange(n), make(n))}
-        self.w0_dense = np.zeros((n, syn0.n_pre))               # (hidden, input)
 
     def _step_exact_traces(self, x1, U1, v1):
+        """The traces' taps: ``slope_h`` times the sensitivity of x_h to the parameter,
+        ``sum_k v_h^k u_i^k`` (w0, the input's delayed buckets), ``U_h^m`` (v1), 1 (b1)."""
         slope = activation_slope(self.net.layers[1], x1)                 # (B, n)
+        drive = self.connections[0].dense_drive(v1)                      # (B, n, n_in)
+        if isinstance(self.exact["w0"][1], InPlaceTrace):   # stepped with the contraction
+            self._taps = {"w0": (slope, drive), "v1": (slope, U1),
+                          "b1": (slope, np.ones((*slope.shape, 1)))}
+            return
         w0_trace = self.exact["w0"][1]
-        drive = self.connections[0].dense_drive(v1)                      # (B, n_in, n)
-        np.multiply(slope[:, :, None], drive.transpose(0, 2, 1), out=w0_trace.tap())
+        np.multiply(slope[:, :, None], drive, out=w0_trace.tap())
         w0_trace.step()
         self.exact["v1"][1].step((slope[:, :, None] * U1).reshape(self.batch, -1))
         self.exact["b1"][1].step(slope)
@@ -523,10 +562,14 @@ class Engine:
             if l == 1:
                 return
             if learner.rule == "exact":
-                eps = np.einsum("dij,bjk->dbik", self.dense[l - 1], vd)       # (D, B, n_h, K+1)
+                eps = np.matmul(self.dense[l - 1][:, None], vd[None])       # (D, B, n_h, K+1)
                 readout = self.connections[l - 1]
                 for name, (owner, trace) in self.exact.items():
                     if name[0] not in train:
+                        continue
+                    if isinstance(trace, InPlaceTrace):                # readout delay 0
+                        out = self.w0_dense if name == "w0" else grads[name].reshape(self.sizes[1], -1)
+                        trace.step_and_contract(*self._taps[name], eps[0], out)
                         continue
                     Z = trace.delayed(readout.delays)                 # (D, B, ..., K+1)
                     if name == "w0":

@@ -11,8 +11,8 @@ import pytest
 from brian2 import ms, second
 
 from sgbrian.datasets import Sample
-from sgbrian.learning import (BucketMajorCascades, Connection, SenderCascades, WeightGradient,
-                              layer_taus)
+from sgbrian.learning import (BucketMajorCascades, Connection, InPlaceTrace, SenderCascades,
+                              WeightGradient, layer_taus)
 from sgbrian.losses import CrossEntropyLoss, MSELoss
 from sgbrian.training import Metrics
 
@@ -76,6 +76,28 @@ def test_bucket_major_cascades_hold_the_same_buckets_in_blocks_of_any_size(chunk
             np.testing.assert_allclose(np.moveaxis(value, 0, -1), expected, rtol=1e-13)
 
 
+@pytest.mark.parametrize("K1, shape", [(4, (2, 3, 5)), (9, (3, 2, 1))])
+def test_in_place_trace_steps_and_contracts_like_the_recursion_and_the_sum(K1, shape):
+    """The generated kernel: each step's trace equals the bucket-last recursion with tap
+    slope[b, h] tap[b, h, i], and the contraction adds sum_{b,k} eps[b,h,k] Z^k[b,h,i]
+    summed term by term."""
+    rng = np.random.default_rng(K1)
+    (B, H, I), T = shape, 7
+    P = _lower_triangular(rng, K1)
+    slopes, taps = rng.normal(size=(T, B, H)), rng.normal(size=(T, B, H, I))
+    reference = _cascade_reference(P, slopes[..., None] * taps, impulse=False)  # (T, B, H, I, K1)
+    trace, out, expected = InPlaceTrace((B, H, I), P), np.zeros((H, I)), np.zeros((H, I))
+    for t in range(T):
+        eps = rng.normal(size=(B, H, K1))
+        trace.step_and_contract(slopes[t], taps[t], eps, out)
+        np.testing.assert_allclose(np.moveaxis(trace.Z, 0, -1), reference[t], rtol=1e-13)
+        for b, h, i, k in np.ndindex(B, H, I, K1):
+            expected[h, i] += eps[b, h, k] * reference[t, b, h, i, k]
+        np.testing.assert_allclose(out, expected, rtol=1e-12)
+    trace.reset()
+    assert not trace.Z.any()
+
+
 def _fake_connection(rng, n_pre=4, n_post=3, batch=2, K=3, tau=2 * ms, dt=0.5 * ms,
                      max_delay=4, spikes=False):
     pre, post = np.nonzero(rng.random((n_pre, n_post)) < 0.7)
@@ -95,7 +117,7 @@ class _Synapses(SimpleNamespace):
 
 
 def test_a_connections_dense_weights_and_drive_equal_a_sum_over_its_synapses():
-    """dense(w)[d, i, j] = w_s for the synapse (i, j) of delay d; dense_drive(v)[b, i, j]
+    """dense(w)[d, i, j] = w_s for the synapse (i, j) of delay d; dense_drive(v)[b, j, i]
     = sum_k v_j^k u_{b,i}^k(t - d_ij), with u the sender buckets d_ij steps ago."""
     rng = np.random.default_rng(1)
     conn, pre, post, steps = _fake_connection(rng)
@@ -116,7 +138,7 @@ def test_a_connections_dense_weights_and_drive_equal_a_sum_over_its_synapses():
     t = len(history) - 1
     for i, j, d in zip(pre, post, steps):
         u = history[t - d] if t >= d else np.zeros_like(history[0])
-        np.testing.assert_allclose(drive[:, i, j], u[:, i] @ v[j], rtol=1e-12)
+        np.testing.assert_allclose(drive[:, j, i], u[:, i] @ v[j], rtol=1e-12)
     # the time constants of the receiving layer made the propagator
     assert conn.taus == pytest.approx([2e-3] * 3)
 
@@ -128,7 +150,7 @@ def test_without_delays_the_drive_is_one_product_of_the_buckets_now():
     for _ in range(3):
         conn.senders.step(rng.normal(size=(conn.batch, conn.n_pre)))
     v = rng.normal(size=(conn.n_post, 4))
-    np.testing.assert_allclose(conn.dense_drive(v), conn.senders.u @ v.T, rtol=1e-13)
+    np.testing.assert_allclose(conn.dense_drive(v), v @ conn.senders.u.transpose(0, 2, 1), rtol=1e-13)
 
 
 def test_the_delay_gradient_window_uses_bucket_derivatives_times_the_weight_per_ms():

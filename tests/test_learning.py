@@ -10,7 +10,7 @@ from brian2 import defaultclock, ms
 
 import sgbrian
 from sgbrian.datasets import Sample
-from sgbrian.learning import OnlineLearner, TrainingDiverged
+from sgbrian.learning import InPlaceTrace, OnlineLearner, TrainingDiverged
 from sgbrian.losses import CrossEntropyLoss, MSELoss
 from sgbrian.optim import SGD, Adam
 from sgbrian.training import load_parameters, save_parameters
@@ -21,11 +21,13 @@ from reference_model import describe, randomize, simulate
 T = 40
 
 
-def _net(rng, payload="analog", spikes=None, sizes=(3, 4, 2), theta=0.05):
-    """1 hidden layer, K=4, relu hidden, linear readout, per-synapse delays (0..3 steps)."""
+def _net(rng, payload="analog", spikes=None, sizes=(3, 4, 2), theta=0.05, max_delay=0.3 * ms):
+    """1 hidden layer, K=4, relu hidden, linear readout, per-synapse delays (0..3 steps;
+    ``max_delay`` may give one per layer: [0.3 * ms, 0 * ms] leaves the readout without
+    delays, where rule 'exact' steps its input-weight trace in place)."""
     signal = None if spikes else rng.normal(0, 1, (T, sizes[0]))
     net = sgbrian.feedforward(list(sizes), K=4, tau=0.5 * ms, theta=theta, signal=signal,
-                              spikes=spikes, max_delay=0.3 * ms, random_delays=True,
+                              spikes=spikes, max_delay=max_delay, random_delays=True,
                               payload=payload, seed=2)
     randomize(net, rng)
     net.layers[1].group.b = rng.uniform(0.3, 0.6, sizes[1])     # hidden units active
@@ -86,14 +88,18 @@ def test_cross_entropy_gradients_with_spike_input_equal_finite_differences(rng):
         assert _relative_error(grads[name], fd[name]) < 1e-5, name
 
 
-def test_gradients_during_a_spiking_run_equal_an_independent_numpy_implementation(rng):
+@pytest.mark.parametrize("readout_delay", [0.3 * ms, 0 * ms])
+def test_gradients_during_a_spiking_run_equal_an_independent_numpy_implementation(rng, readout_delay):
     """Integer payloads (real spikes): the Brian2 run's gradients equal the unrolled
-    numpy computation of tests/reference_learning.py on the same spikes."""
-    net, signal = _net(rng, payload="integer", theta=0.1)
+    numpy computation of tests/reference_learning.py on the same spikes, with delays
+    in the readout and without (the in-place trace)."""
+    net, signal = _net(rng, payload="integer", theta=0.1, max_delay=[0.3 * ms, readout_delay])
     sample = _mse_sample(rng, signal)
     layers, connections = describe(net)
     learner = OnlineLearner(net, MSELoss(), rule="exact")
     grads = learner.gradients([sample])
+    trace = learner.engine(1).exact["w0"][1]
+    assert isinstance(trace, InPlaceTrace) == (readout_delay == 0 * ms)
     events, sim = simulate(T, ("analog", signal, 0.1), layers, connections)
     q_in = np.zeros_like(signal)
     for n, i, q in events[0]:
@@ -342,8 +348,8 @@ def _batch_case(rng, kind):
                    for n in lengths]
         return net, MSELoss(), samples
     steps, channels = np.nonzero(rng.random((T, 3)) < 0.2)
-    net, _ = _net(rng, payload="integer", sizes=(3, 5, 2),
-                  spikes=(channels, steps * defaultclock.dt))
+    net, _ = _net(rng, payload="integer", sizes=(3, 5, 2),       # no readout delays
+                  spikes=(channels, steps * defaultclock.dt), max_delay=[0.3 * ms, 0 * ms])
     samples = []
     for label in range(5):
         steps, channels = np.nonzero(rng.random((T, 3)) < 0.2)
