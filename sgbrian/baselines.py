@@ -19,7 +19,7 @@ dynamics are the same at every dt. Classification: cross-entropy of the readout'
 membrane potential over the steps after the experiment's loss start; regression: MSE of
 the readout membrane against the target at every weighted step (NRMSE as sgbrian's).
 Light tuning, on a validation split (the last 20% of the training samples) at the
-experiment's own dt with seed 0, never on the test set: learning rate in {2e-3, 1e-2}
+experiment's own dt with seed 0, never on the test set: learning rate in {2e-3, 1e-2, 5e-2}
 and tau_mem in the task's two values below.
 """
 import threading
@@ -34,7 +34,7 @@ from .precision import task_data, train_at
 SYSTEMS = ("sgbrian", "lif", "rlif", "delay_lif")
 DELAY_LINES = {"delay": (1.0, 10.0), "itd": (0.05, 1.0)}      # (spacing, longest) in ms
 TAU_MEM = {"delay": (2.0, 10.0), "itd": (0.2, 1.0), "timing": (5.0, 20.0)}   # ms
-LEARNING_RATES = (2e-3, 1e-2)
+LEARNING_RATES = (2e-3, 1e-2, 5e-2)
 HIDDEN = 64
 BATCH = 32                                                     # BPTT batch, as sgbrian's
 LOSS_START = {"delay": 0.0, "itd": 2.0, "timing": 20.0}       # ms, as the experiments'
