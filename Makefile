@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 COMPAT_VENV ?= .venv-compat
 PY := $(VENV)/bin/python
+# Test processes (pytest-xdist): one per core; each test file runs whole in one process.
+TEST_WORKERS ?= auto
 export MPLBACKEND := Agg
 
 .PHONY: demo test test-compat bench figures figures-quick analyses clean genn mutation baselines
@@ -24,7 +26,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; \
 	else echo "GeNN: GENN_PATH=$${GENN_PATH:-unset}, $(GENN_TARBALL) $$(test -f $(GENN_TARBALL) && echo present || echo absent)"; fi
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 $(GENN_DIR)/lib/libgenn_single_threaded_cpu_backend.a:
 	@test -f $(GENN_TARBALL) || { echo "no $(GENN_TARBALL): set GENN_PATH to a built GeNN 4.9"; exit 1; }

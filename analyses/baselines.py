@@ -82,12 +82,15 @@ def main():
         run_jobs(function, mine, os.path.join(jobs, function.__name__), client,
                  description=function.__name__)
     # the CSV holds every point run so far in this mode (earlier runs with other tasks or
-    # dts included), so that a comparison can be built up run by run
-    rows = every_result(os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point"))
+    # dts included), so that a comparison can be built up run by run; a baseline's points
+    # only with the setting its tuning chooses now
+    every_tuning = every_result(os.path.join(jobs, "tuning"))
+    rows = baselines.with_chosen_settings(
+        every_result(os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point")),
+        every_tuning)
     os.makedirs(args.out, exist_ok=True)
     write_csv(os.path.join(args.out, "baselines.csv"), rows)
-    write_csv(os.path.join(args.out, "baselines_tuning.csv"),
-              every_result(os.path.join(jobs, "tuning")))
+    write_csv(os.path.join(args.out, "baselines_tuning.csv"), every_tuning)
     print(f"{'task':>7} {'system':>10} {'dt':>5} {'seed':>4} {'steps':>6} {'score':>7} "
           f"{'s/sample':>9} {'RSS MiB/s.':>10} {'autograd MiB/s.':>15}")
     for r in sorted(rows, key=lambda r: (r["task"], r["system"], -r["dt_ms"], r["seed"])):

@@ -1,9 +1,9 @@
 """Figure 5: the temporal-precision sweep, drawn from analyses/out/temporal_precision.csv
 (written by analyses/temporal_precision.py; quick mode runs a small sweep first).
 
-(a) output deviation from the finest dt, (b) events per neuron per second, (c) test score
-when trained at each dt, (d) wall time per simulated second: mean over seeds, error bars
-± one standard deviation over seeds.
+(a) output deviation from the finest dt, (b) events per neuron per second, test score when
+trained at each dt as (c) accuracy and (d) NRMSE, (e) wall time per simulated second: mean
+over seeds, error bars ± one standard deviation over seeds (sample sd).
 """
 import csv
 import os
@@ -19,25 +19,29 @@ def draw(path, out):
     with open(path) as f:
         rows = list(csv.DictReader(f))
     use_style()
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
-    panels = [("deviation", "(a) output deviation", "RMS / RMS(finest)"),
-              ("events_per_neuron_per_s", "(b) events", "events / neuron / s"),
-              ("trained_score", "(c) score trained at dt", "accuracy or NRMSE"),
-              ("wall_s_per_sim_s", "(d) wall time", "s per simulated s")]
+    fig, axes = plt.subplots(1, 5, figsize=(16, 3.2))
+    panels = [("deviation", "(a) output deviation", "RMS / RMS(finest)", None),
+              ("events_per_neuron_per_s", "(b) events", "events / neuron / s", None),
+              ("trained_score", "(c) accuracy trained at dt", "test accuracy", "accuracy"),
+              ("trained_score", "(d) NRMSE trained at dt", "test NRMSE", "nrmse"),
+              ("wall_s_per_sim_s", "(e) wall time", "s per simulated s", None)]
     for c, name in enumerate(sorted({r["task"] for r in rows})):
         task_rows = [r for r in rows if r["task"] == name]
+        metric = task_rows[0]["metric"]
         dts = np.array(sorted({float(r["dt_ms"]) for r in task_rows}))
         seeds = len({r.get("seed", 0) for r in task_rows})
-        for ax, (key, title, label) in zip(axes, panels):
+        for ax, (key, title, label, only) in zip(axes, panels):
+            ax.set(xscale="log", xlabel="dt (ms)", ylabel=label, title=title)
+            if only not in (None, metric):
+                continue
             values = [[float(r[key]) for r in task_rows if float(r["dt_ms"]) == d] for d in dts]
             mean = np.array([np.mean(v) for v in values])
-            spread = np.array([np.std(v) for v in values])
+            spread = np.array([np.std(v, ddof=1 if len(v) > 1 else 0) for v in values])
             ax.errorbar(dts, mean, yerr=spread, fmt="o-", capsize=3, color=PALETTE[c],
-                        label=f"{name} ({task_rows[0]['metric']}, {seeds} seeds)")
-            ax.set(xscale="log", xlabel="dt (ms)", ylabel=label, title=title)
+                        label=f"{name} ({metric}, {seeds} seeds)")
     axes[0].set_yscale("symlog", linthresh=1e-4)
-    axes[3].set_yscale("log")
-    legend_below(fig, axes[2])
+    axes[4].set_yscale("log")
+    legend_below(fig, axes)
     return save(fig, os.path.join(out, "fig5_temporal_precision"))
 
 

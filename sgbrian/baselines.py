@@ -162,6 +162,19 @@ def best_setting(rows, system, task):
     return better(mine, key=lambda r: float(r["score"]))
 
 
+def with_chosen_settings(rows, tuning):
+    """The rows of ``rows`` that sgbrian produced or that a BPTT baseline produced with
+    the setting :func:`best_setting` chooses from ``tuning`` now (points of a setting
+    that a later tuning replaced are left out)."""
+    def chosen(row):
+        if row["system"] == "sgbrian":
+            return True
+        best = best_setting(tuning, row["system"], row["task"])
+        return best is not None and (float(best["lr"]), float(best["tau_mem_ms"])) == (
+            float(row["lr"]), float(row["tau_mem_ms"]))
+    return [r for r in rows if chosen(r)]
+
+
 def _count_saved(counter):
     """Add the bytes of every distinct tensor autograd saves to ``counter[0]``."""
     import torch

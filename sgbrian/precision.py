@@ -20,8 +20,9 @@ Every point runs with several seeds (``sweep(..., seeds=(0, 1, 2))``; the seed d
 task, the network and the training order), as independent jobs on a Dask cluster or here
 (``sgbrian.parallel``). The verdict on "accuracy is insensitive to dt" uses the mean over
 seeds of (c) at each dt: the spread of the means must be within 2 percentage points
-(accuracy) or within 10% (NRMSE, max/min - 1); a one-way ANOVA over dt (seeds as
-replicates) says whether what differs between dts exceeds what differs between seeds.
+(accuracy) or within 10% (NRMSE, max/min - 1); an ANOVA with the seeds as blocks
+(:func:`dt_effect_p`) says whether what differs between dts exceeds what differs between
+seeds.
 Mode 'full' uses the tasks' own sizes (those of ``models/``); 'reduced' half of ITD's and
 fewer of the others (delay 10 / 3, ITD 180 / 54, timing 150 / 50); 'quick' tiny ones.
 """
@@ -184,14 +185,43 @@ def update_interval(ex, dt):
     return max(1, int(round(ex.update_every * float(ex.dt / dt))))
 
 
+def dt_effect_p(task_rows):
+    """p-value of the effect of dt on the trained scores of one task's rows.
+
+    When every dt was trained with the same seeds (at least 2 seeds, 2 dts), the seeds
+    are blocks: a seed fixes the task data and the initial network at every dt, so a
+    two-way ANOVA without interaction (score = mean + dt effect + seed effect + noise)
+    compares the dts within each seed; ``F = MS_dt / MS_residual`` with ``(a - 1)`` and
+    ``(a - 1)(b - 1)`` degrees of freedom (a dts, b seeds; for 2 dts the paired t-test,
+    F = t^2). Otherwise a one-way ANOVA over dt (``scipy.stats.f_oneway``, seeds as
+    replicates). NaN when neither can be computed."""
+    import scipy.stats
+    dts = sorted({r["dt_ms"] for r in task_rows})
+    groups = [np.array([r["trained_score"] for r in task_rows if r["dt_ms"] == d]) for d in dts]
+    if len(dts) < 2 or min(len(g) for g in groups) < 2:
+        return float("nan")
+    seeds = [[r.get("seed") for r in task_rows if r["dt_ms"] == d] for d in dts]
+    if (any(None in s for s in seeds) or len(set(seeds[0])) != len(seeds[0])
+            or any(sorted(s) != sorted(seeds[0]) for s in seeds)):
+        return float(scipy.stats.f_oneway(*groups).pvalue)
+    seeds[0] = sorted(seeds[0])
+    by = {(r["dt_ms"], r["seed"]): r["trained_score"] for r in task_rows}
+    Y = np.array([[by[d, seed] for seed in seeds[0]] for d in dts])       # (dts, seeds)
+    a, b = Y.shape
+    residual = Y - Y.mean(axis=1, keepdims=True) - Y.mean(axis=0, keepdims=True) + Y.mean()
+    ms_dt = b * ((Y.mean(axis=1) - Y.mean()) ** 2).sum() / (a - 1)
+    ms_residual = (residual ** 2).sum() / ((a - 1) * (b - 1))
+    if ms_residual == 0:
+        return 0.0 if ms_dt > 0 else float("nan")
+    return float(scipy.stats.f.sf(ms_dt / ms_residual, a - 1, (a - 1) * (b - 1)))
+
+
 def verdict(rows):
     """Per task, from every seed: the mean test score trained at each dt, and whether the
     means lie within 2 percentage points (accuracy) or 10% (NRMSE, max/min - 1) of each
-    other. Also a one-way ANOVA of the scores over dt (``scipy.stats.f_oneway``, seeds as
-    replicates): its p-value says whether the differences between dts exceed what the
-    seeds alone produce (p < 0.05: a detectable effect of dt). Returns
-    {task: (insensitive, spread, text, p_value)}."""
-    import scipy.stats
+    other; and the p-value of :func:`dt_effect_p`, which says whether the differences
+    between dts exceed what the seeds alone produce (p < 0.05: a detectable effect of
+    dt). Returns {task: (insensitive, spread, text, p_value)}."""
     out = {}
     for name in sorted({r["task"] for r in rows}):
         task_rows = [r for r in rows if r["task"] == name]
@@ -199,8 +229,7 @@ def verdict(rows):
         dts = sorted({r["dt_ms"] for r in task_rows})
         groups = [np.array([r["trained_score"] for r in task_rows if r["dt_ms"] == d]) for d in dts]
         means = np.array([g.mean() for g in groups])
-        p = (float(scipy.stats.f_oneway(*groups).pvalue)
-             if min(len(g) for g in groups) >= 2 and len(groups) >= 2 else float("nan"))
+        p = dt_effect_p(task_rows)
         if metric == "accuracy":
             spread = 100 * (means.max() - means.min())
             ok = spread <= 2.0
@@ -210,6 +239,6 @@ def verdict(rows):
             ok = spread <= 10.0
             text = f"mean NRMSE spread {spread:.1f}% over dt (limit 10%)"
         seeds = min(len(g) for g in groups)
-        text += f"; {seeds} seed(s) per dt, ANOVA over dt p = {p:.3g}"
+        text += f"; {seeds} seed(s) per dt, effect of dt p = {p:.3g}"
         out[name] = (bool(ok), float(spread), text, p)
     return out

@@ -137,6 +137,28 @@ def test_precision_update_interval_common_grid_and_verdict_by_hand():
     assert "2 seed(s) per dt" in text
     ok, spread, _, _ = verdict["delay"]
     assert not ok and spread == pytest.approx(100 * (0.125 / 0.105 - 1))
+    # the same seeds at every dt: seeds are blocks, and for two dts the test is the paired
+    # t-test: differences 0.01 and 0.015, t = 0.0125 / (sd / sqrt(2)) = 5 with 1 degree of
+    # freedom, p = 1 - (2 / pi) arctan(5) (Student's t with 1 df is Cauchy)
+    seeded = [{**r, "seed": k % 2} for k, r in enumerate(rows("itd", "accuracy",
+                                                          {0.1: (0.95, 0.97), 0.05: (0.96, 0.985)}))]
+    assert precision.dt_effect_p(seeded) == pytest.approx(1 - 2 / np.pi * np.arctan(5.0), rel=1e-9)
+    # three dts x three seeds, by hand: an additive table (dt and seed effects, no noise)
+    # plus a residual that sums to zero along both axes
+    table = np.array([[0.0, 1.0, 2.0], [0.5, 1.5, 2.5], [3.0, 4.0, 5.0]])
+    noise = 0.1 * np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 0]])
+    scores = table + noise
+    three = [{"task": "t", "metric": "nrmse", "dt_ms": d, "seed": b, "trained_score": scores[a, b]}
+             for a, d in enumerate((1.0, 0.5, 0.2)) for b in range(3)]
+    dt_means = scores.mean(axis=1)
+    ms_dt = 3 * ((dt_means - scores.mean()) ** 2).sum() / 2
+    ms_res = (noise ** 2).sum() / 4
+    assert precision.dt_effect_p(three) == pytest.approx(
+        scipy.stats.f.sf(ms_dt / ms_res, 2, 4), rel=1e-9)
+    # unequal seeds across dts: the one-way ANOVA
+    three[0]["seed"] = 7
+    assert precision.dt_effect_p(three) == pytest.approx(
+        scipy.stats.f_oneway(*scores).pvalue, rel=1e-9)
 
 
 def _figure(name, monkeypatch, tmp_path):
@@ -179,3 +201,37 @@ def test_figure_2_plots_reconstructions_within_half_theta_with_the_stated_event_
         np.testing.assert_allclose(r / theta, np.round(r / theta), atol=1e-9)
         changes = np.count_nonzero(np.diff(np.r_[0.0, r]))
         assert f"{changes} events" in line.get_label(), line.get_label()
+
+
+def test_figure_5_plots_the_mean_and_sample_sd_over_seeds_per_metric(monkeypatch, tmp_path):
+    """From a hand-written CSV: accuracy tasks in panel (c), NRMSE tasks in (d), each point
+    the mean over seeds with the sample standard deviation as its error bar."""
+    import csv
+    path = tmp_path / "temporal_precision.csv"
+    scores = {("delay", "nrmse"): {1.0: [0.03, 0.05], 0.5: [0.04, 0.04]},
+              ("itd", "accuracy"): {1.0: [0.4, 0.6], 0.5: [0.9, 1.0]}}
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["task", "metric", "dt_ms", "seed", "deviation",
+                                    "events_per_neuron_per_s", "trained_score", "wall_s_per_sim_s"])
+        writer.writeheader()
+        for (task, metric), by_dt in scores.items():
+            for dt, values in by_dt.items():
+                for seed, value in enumerate(values):
+                    writer.writerow({"task": task, "metric": metric, "dt_ms": dt, "seed": seed,
+                                     "deviation": 0.1, "events_per_neuron_per_s": 100,
+                                     "trained_score": value, "wall_s_per_sim_s": 1.0})
+    monkeypatch.syspath_prepend(FIGURES)
+    module = importlib.import_module("fig5_temporal_precision")
+    kept = {}
+    monkeypatch.setattr(module, "save", lambda fig, stem: kept.setdefault("fig", fig))
+    module.draw(str(path), str(tmp_path))
+    sys.modules.pop("fig5_temporal_precision")
+    accuracy_panel, nrmse_panel = kept["fig"].axes[2], kept["fig"].axes[3]
+    for ax, key in ((accuracy_panel, ("itd", "accuracy")), (nrmse_panel, ("delay", "nrmse"))):
+        (container,) = ax.containers                    # one task per panel here
+        line, _, (bars,) = container
+        np.testing.assert_allclose(line.get_xdata(), [0.5, 1.0])
+        expected = [scores[key][0.5], scores[key][1.0]]
+        np.testing.assert_allclose(line.get_ydata(), [np.mean(v) for v in expected])
+        half_widths = [np.diff(seg[:, 1])[0] / 2 for seg in bars.get_segments()]
+        np.testing.assert_allclose(half_widths, [np.std(v, ddof=1) for v in expected], atol=1e-12)

@@ -114,3 +114,17 @@ def test_best_setting_takes_the_lowest_nrmse_and_the_highest_accuracy():
     assert baselines.best_setting(rows, "lif", "delay")["lr"] == "2"
     assert baselines.best_setting(rows, "lif", "itd")["lr"] == 4
     assert baselines.best_setting(rows, "rlif", "itd") is None
+
+
+def test_only_points_of_the_chosen_setting_reach_the_csv():
+    """A later tuning that picks another learning rate leaves the earlier setting's
+    points out; sgbrian's points all stay."""
+    tuning = [{"system": "lif", "task": "itd", "score": 0.4, "lr": 1e-2, "tau_mem_ms": 1.0},
+              {"system": "lif", "task": "itd", "score": 0.8, "lr": 5e-2, "tau_mem_ms": 0.2}]
+    rows = [{"system": "lif", "task": "itd", "dt_ms": 0.1, "lr": 1e-2, "tau_mem_ms": 1.0},
+            {"system": "lif", "task": "itd", "dt_ms": 0.1, "lr": 5e-2, "tau_mem_ms": 0.2},
+            {"system": "lif", "task": "itd", "dt_ms": 0.1, "lr": 5e-2, "tau_mem_ms": 1.0},
+            {"system": "rlif", "task": "itd", "dt_ms": 0.1, "lr": 5e-2, "tau_mem_ms": 0.2},
+            {"system": "sgbrian", "task": "itd", "dt_ms": 0.1}]
+    kept = baselines.with_chosen_settings(rows, tuning)
+    assert kept == [rows[1], rows[4]]
