@@ -51,14 +51,16 @@ bench: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) figures/out/*
 
-# Every publication figure: the analyses first (full mode, about 40 minutes on 2 cores),
-# then the figure scripts. figures-quick: small settings (as CI tests them).
+# Every publication figure: the analyses first (temporal precision at the sizes of models/,
+# 3 seeds: 3.5 h of trainings, kept in analyses/out/precision_jobs/ so that only the
+# missing ones run; BPTT baselines at reduced sizes, kept likewise), then the figure
+# scripts. figures-quick: small settings (as CI tests them).
 analyses: $(VENV)/.installed
 	$(PY) analyses/temporal_precision.py --target cython
 	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; fi
 	$(PY) analyses/genn_codegen.py
 	$(PY) analyses/explore_model.py
-	@if $(PY) -c "import snntorch, torch" 2>/dev/null; then $(PY) analyses/baselines.py; \
+	@if $(PY) -c "import snntorch, torch" 2>/dev/null; then $(PY) analyses/baselines.py --mode reduced --target cython; \
 	else echo "analyses/baselines.py skipped: pip install -e '.[baselines]' (make baselines)"; fi
 
 figures: analyses
@@ -81,5 +83,5 @@ mutation: $(VENV)/.installed
 # BPTT baselines (optional extra: torch CPU + snnTorch), then figure 8.
 baselines: $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn,baselines]'
-	$(PY) analyses/baselines.py
+	$(PY) analyses/baselines.py --mode reduced --target cython
 	$(PY) figures/fig8_vs_bptt.py

@@ -154,12 +154,19 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
 def best_setting(rows, system, task):
     """The row of ``rows`` (tuning results of ``bptt_point(..., validation=True)``, as
     dicts or CSV rows) with the best validation score of ``system`` on ``task`` (lowest
-    NRMSE, highest accuracy); None if there is none."""
+    NRMSE, highest accuracy); None if there is none. Ties (and NaN scores, which count as
+    worst) go to the smallest learning rate, then the smallest tau_mem, so that the choice
+    does not depend on the order of ``rows``."""
     mine = [r for r in rows if r["system"] == system and r["task"] == task]
     if not mine:
         return None
-    better = min if EXPERIMENTS[task].metric == "nrmse" else max
-    return better(mine, key=lambda r: float(r["score"]))
+    sign = 1.0 if EXPERIMENTS[task].metric == "nrmse" else -1.0
+
+    def rank(r):
+        score = float(r["score"])
+        return (sign * score if np.isfinite(score) else np.inf, float(r["lr"]),
+                float(r.get("tau_mem_ms", 0.0)))
+    return min(mine, key=rank)
 
 
 def with_chosen_settings(rows, tuning):

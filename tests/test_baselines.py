@@ -114,6 +114,13 @@ def test_best_setting_takes_the_lowest_nrmse_and_the_highest_accuracy():
     assert baselines.best_setting(rows, "lif", "delay")["lr"] == "2"
     assert baselines.best_setting(rows, "lif", "itd")["lr"] == 4
     assert baselines.best_setting(rows, "rlif", "itd") is None
+    # ties and NaN: the smallest learning rate, then tau_mem, in any order of the rows
+    tied = [{"system": "lif", "task": "timing", "score": s, "lr": lr, "tau_mem_ms": tau}
+            for s, lr, tau in ((0.1, 1e-2, 20.0), (0.1, 1e-2, 5.0), (float("nan"), 1e-3, 5.0),
+                               (0.1, 5e-2, 5.0))]
+    for order in (tied, tied[::-1]):
+        best = baselines.best_setting(order, "lif", "timing")
+        assert (best["lr"], best["tau_mem_ms"]) == (1e-2, 5.0)
 
 
 def test_only_points_of_the_chosen_setting_reach_the_csv():
