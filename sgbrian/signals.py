@@ -9,7 +9,8 @@ def band_limited_noise(n_steps, dt, cutoff, channels=1, seed=0):
     """Gaussian noise low-passed at ``cutoff`` (ideal filter in the Fourier domain).
 
     Returns an array (n_steps, channels), each channel scaled to zero mean and unit
-    standard deviation. Same seed, same signal.
+    standard deviation. Same seed, same signal. The cutoff must keep at least the lowest
+    non-zero frequency, ``1 / (n_steps dt)``.
     """
     n_steps = check_int("n_steps", n_steps, 2)
     channels = check_int("channels", channels, 1)
@@ -18,6 +19,9 @@ def band_limited_noise(n_steps, dt, cutoff, channels=1, seed=0):
     rng = np.random.default_rng(check_int("seed", seed, 0))
     spectrum = np.fft.rfft(rng.normal(size=(n_steps, channels)), axis=0)
     freqs = np.fft.rfftfreq(n_steps, float(dt / second))
+    if not np.any((freqs > 0) & (freqs <= cutoff_hz)):
+        raise ValueError(f"cutoff must be >= {freqs[1]:g} Hz, the lowest non-zero frequency of "
+                         f"{n_steps} steps of {dt} (1 / duration); got {cutoff}")
     spectrum[freqs > cutoff_hz] = 0
     spectrum[0] = 0
     signal = np.fft.irfft(spectrum, n=n_steps, axis=0)

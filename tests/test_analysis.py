@@ -1,6 +1,7 @@
 """The analysis modules against values computed by hand (and figure 1 and 2's plotted
 numbers against an independent computation)."""
 import importlib
+import re
 import os
 import sys
 from types import SimpleNamespace
@@ -41,7 +42,7 @@ def test_delay_kernel_mean_and_spread_by_hand():
     assert v0 == 0.3
     assert mean == pytest.approx(1.5e-3, rel=1e-12)
     assert spread == pytest.approx(np.sqrt(1.75) * 1e-3, rel=1e-12)
-    assert analysis.delay_kernel([1.0, 0.0, 0.0], 2, 1 * ms, t)[2:] == (0.0, 0.0)
+    assert analysis.delay_kernel([1.0, 0.0, 0.0], 2, 1 * ms, t)[1:] == (1.0, 0.0, 0.0)
 
 
 def test_class_tuning_averages_steps_from_the_start_then_samples_of_each_class():
@@ -69,6 +70,10 @@ def test_neuron_response_weighs_the_tap_and_the_buckets():
     np.testing.assert_allclose(step, 0.5 + 2.0 * (1 - np.exp(-A * n)), rtol=1e-13)
     _, impulse = analysis.neuron_response(1, 1 * ms, [0.5, 2.0], 0.3 * ms, 0.1 * ms)
     np.testing.assert_allclose(impulse, 2.0 * np.exp(-A * n), rtol=1e-13)
+    for call in (lambda v: analysis.neuron_response(1, 1 * ms, v, 0.3 * ms, 0.1 * ms),
+                 lambda v: analysis.delay_kernel(v, 1, 1 * ms, np.zeros(1))):
+        with pytest.raises(ValueError, match=re.escape("v must have shape (2,), got (3,)")):
+            call([1, 2, 3])
 
 
 def test_encoding_tradeoff_by_hand_with_a_tie():
@@ -84,6 +89,12 @@ def test_encoding_tradeoff_by_hand_with_a_tie():
     # without dt, per channel per time sample: 2 events / 2 channels / 3 samples
     assert per_sample["events_per_channel"] == pytest.approx(1 / 3)
     assert per_sample["quanta_per_channel"] == pytest.approx(1.0)
+    assert per_sample["theta"] == 0.25
+    # the default payload is 'integer': a step of 2.5 thetas is sent as one event of 3
+    assert analysis.encoding_tradeoff([0.625], [0.25]) == \
+        analysis.encoding_tradeoff([0.625], [0.25], payload="integer")
+    binary, = analysis.encoding_tradeoff([0.625], [0.25], payload="binary")
+    assert binary["max_error"] == 0.375 and binary["quanta_per_channel"] == 1.0
 
 
 def test_layer_activity_counts_rates_and_the_reconstruction_error():
@@ -94,6 +105,12 @@ def test_layer_activity_counts_rates_and_the_reconstruction_error():
     out = analysis.layer_activity(layer, {"spikes": spikes, "signals": signals}, 0.5 * second)
     assert out == {"neurons": 2, "events": 3, "quanta": 4.0, "rate_hz": 3.0,
                    "max_error": pytest.approx(0.4)}
+    # raw spikes (no payload recorded) count one quantum each; no signals, no error
+    raw = SimpleNamespace(num_spikes=3, record_variables=[])
+    assert analysis.layer_activity(layer, {"spikes": raw}, 1 * second) == \
+        {"neurons": 2, "events": 3, "quanta": 3.0, "rate_hz": 1.5}
+    empty = SimpleNamespace(t=[], y=np.zeros((2, 0)), r=np.zeros((2, 0)))
+    assert "max_error" not in analysis.layer_activity(layer, {"signals": empty}, 1 * second)
 
 
 def _spike_task(times_ms, dt):
@@ -159,6 +176,49 @@ def test_precision_update_interval_common_grid_and_verdict_by_hand():
     three[0]["seed"] = 7
     assert precision.dt_effect_p(three) == pytest.approx(
         scipy.stats.f_oneway(*scores).pvalue, rel=1e-9)
+
+
+def test_dt_effect_p_edges_seed_orders_and_the_verdicts_limits():
+    """Seeds in a different order at each dt are still blocks; a repeated or missing seed
+    falls back to the one-way ANOVA; one dt or one seed per dt gives NaN; an additive
+    table (no residual) gives p = 0 with a dt effect and NaN without one. The verdict
+    compares the means of three dts, accepts a spread of exactly 2 points, and an
+    update interval never falls below one step."""
+    table = np.array([[0.0, 1.0, 2.0], [0.5, 1.5, 2.5], [3.0, 4.0, 5.0]])
+    noise = 0.1 * np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 0]])
+    scores = table + noise
+    def rows(values, seeds=((0, 1, 2),) * 3):
+        return [{"task": "t", "metric": "nrmse", "dt_ms": d, "seed": seed, "trained_score": values[a, b]}
+                for a, d in enumerate((1.0, 0.5, 0.2)[:len(values)])
+                for b, seed in enumerate(seeds[a][:values.shape[1]])]
+    blocked = precision.dt_effect_p(rows(scores))
+    shuffled = scores[:, [0, 1, 2]].copy()
+    shuffled[1] = scores[1, [2, 0, 1]]                      # dt 0.5 lists seeds 2, 0, 1
+    assert precision.dt_effect_p(rows(shuffled, ((0, 1, 2), (2, 0, 1), (0, 1, 2)))) == \
+        pytest.approx(blocked, rel=1e-12)
+    shuffled = scores.copy()
+    shuffled[0] = scores[0, [1, 2, 0]]                      # dt 1 lists seeds 1, 2, 0
+    assert precision.dt_effect_p(rows(shuffled, ((1, 2, 0), (0, 1, 2), (0, 1, 2)))) == \
+        pytest.approx(blocked, rel=1e-12)
+    one_way = scipy.stats.f_oneway(*scores).pvalue
+    for seeds in [((0, 0, 2), (0, 0, 2), (0, 0, 2)), ((0, 1, None),) * 3]:
+        assert precision.dt_effect_p(rows(scores, seeds)) == pytest.approx(one_way, rel=1e-12)
+    assert np.isnan(precision.dt_effect_p(rows(scores[:1])))                  # one dt
+    assert np.isnan(precision.dt_effect_p(rows(scores[:, :1])))               # one seed per dt
+    additive = np.add.outer([0.0, 2.0, 4.0], [0.0, 3.0, 6.0])       # means exact in binary
+    assert precision.dt_effect_p(rows(additive)) == 0.0
+    assert np.isnan(precision.dt_effect_p(rows(np.tile([1.0, 2.0, 3.0], (3, 1)))))
+    accuracy = [{"task": "a", "metric": "accuracy", "dt_ms": d, "trained_score": s}
+                for d, s in ((0.1, 0.025), (0.05, 0.005), (0.02, 0.015))]
+    ok, spread, text, _ = precision.verdict(accuracy)["a"]
+    assert ok and spread == 2.0 and text.startswith("mean accuracy spread 2.0 percentage points")
+    assert not precision.verdict([{**r, "trained_score": r["trained_score"] * 1.01}
+                                  for r in accuracy])["a"][0]
+    nrmse = [{"task": "n", "metric": "nrmse", "dt_ms": d, "trained_score": s}
+             for d, s in ((1.0, 0.1), (0.5, 0.108), (0.2, 0.104))]
+    ok, spread, text, _ = precision.verdict(nrmse)["n"]
+    assert ok and spread == pytest.approx(8.0) and text.startswith("mean NRMSE spread 8.0%")
+    assert precision.update_interval(SimpleNamespace(update_every=1, dt=1 * ms), 4 * ms) == 1
 
 
 def _figure(name, monkeypatch, tmp_path):

@@ -76,6 +76,7 @@ def test_the_delay_line_shifts_each_copy_by_its_delay():
     assert float(lined[0, :3, 4:6].abs().sum()) == 0.0
 
 
+@pytest.mark.training
 @needs_torch
 def test_quick_side_by_side_run_writes_every_system_task_and_dt(tmp_path):
     subprocess.run([sys.executable, os.path.join(REPO, "analyses", "baselines.py"), "--quick",

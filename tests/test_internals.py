@@ -11,6 +11,7 @@ import pytest
 from brian2 import ms, second
 
 from sgbrian.datasets import Sample
+from sgbrian.kernels import trace_kernel
 from sgbrian.learning import (BucketMajorCascades, Connection, InPlaceTrace, SenderCascades,
                               WeightGradient, layer_taus)
 from sgbrian.losses import CrossEntropyLoss, MSELoss
@@ -80,13 +81,15 @@ def test_bucket_major_cascades_hold_the_same_buckets_in_blocks_of_any_size(chunk
 def test_in_place_trace_steps_and_contracts_like_the_recursion_and_the_sum(K1, shape):
     """The generated kernel: each step's trace equals the bucket-last recursion with tap
     slope[b, h] tap[b, h, i], and the contraction adds sum_{b,k} eps[b,h,k] Z^k[b,h,i]
-    summed term by term."""
+    summed term by term. The kernel is compiled afresh from its source (the process-wide
+    cache may hold one compiled before, e.g. in a mutation run's parent process)."""
     rng = np.random.default_rng(K1)
     (B, H, I), T = shape, 7
     P = _lower_triangular(rng, K1)
     slopes, taps = rng.normal(size=(T, B, H)), rng.normal(size=(T, B, H, I))
     reference = _cascade_reference(P, slopes[..., None] * taps, impulse=False)  # (T, B, H, I, K1)
     trace, out, expected = InPlaceTrace((B, H, I), P), np.zeros((H, I)), np.zeros((H, I))
+    trace.kernel = trace_kernel.__wrapped__(K1)
     for t in range(T):
         eps = rng.normal(size=(B, H, K1))
         trace.step_and_contract(slopes[t], taps[t], eps, out)
@@ -267,3 +270,52 @@ def test_merged_metrics_equal_one_pass_over_all_samples_and_event_rates_are_tota
     assert a["loss_sum"] == pytest.approx(b["loss_sum"], rel=1e-12)
     assert a["events_per_neuron_per_s"] == pytest.approx(40 / 5.0)
     assert a["quanta_per_neuron_per_s"] == pytest.approx(6 / 5.0)
+
+
+def test_a_replicated_network_runs_each_copy_like_the_original_with_its_input():
+    """replicate(3) of a network with per-synapse delays, per-neuron thresholds, biases
+    and bucket weights, an extra state variable with its own parameter and namespace
+    (adaptation), fed three different inputs side by side: every copy's final state
+    (buckets, reconstruction, payload, adaptation) equals the original network's after
+    the same input alone."""
+    from brian2 import defaultclock
+    import sgbrian
+    defaultclock.dt = 0.5 * ms
+    rng = np.random.default_rng(3)
+    inputs = [rng.normal(size=(30, 2)) for _ in range(3)]
+
+    def build(signal):
+        net = sgbrian.feedforward([2, 3, 2], K=3, tau=2 * ms, theta=0.05, signal=signal,
+                                  max_delay=2 * ms, random_delays=True, seed=5,
+                                  drive="-g*a", extra="da/dt = (y - a)/tau_a : 1",
+                                  parameters={"g": 0.7}, namespace={"tau_a": 3 * ms})
+        layer = net.layers[1].group
+        layer.theta = [0.05, 0.08, 0.11]
+        layer.b = [0.1, -0.2, 0.3]
+        layer.v_2 = [0.5, -0.4, 0.9]
+        layer.g = [0.7, 0.2, 1.1]
+        return net
+
+    def final_state(net, copy=None):
+        out = []
+        for layer in net.layers[1:]:
+            g, n = layer.group, layer.n if copy is None else layer.n // 3
+            rows = slice(None) if copy is None else slice(copy * n, (copy + 1) * n)
+            out += [np.asarray(getattr(g, name)[:])[rows] for name in
+                    [f"U_{k}" for k in range(layer.K + 1)] + ["r", "q"] + (["a"] if "a" in g.variables else [])]
+        return out
+
+    alone = []
+    for x in inputs:
+        net = build(x)
+        net.run(15 * ms)
+        alone.append(final_state(net))
+    batched = build(inputs[0]).replicate(3)
+    batched.set_input(signal=np.concatenate(inputs, axis=1))
+    batched.run(15 * ms)
+    for c in range(3):
+        for got, want in zip(final_state(batched, c), alone[c]):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert any(np.abs(a).max() > 0.01 for a in alone[0])
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        build(inputs[0]).replicate(0)

@@ -13,7 +13,7 @@ from sgbrian.datasets import Sample
 from sgbrian.learning import InPlaceTrace, OnlineLearner, TrainingDiverged
 from sgbrian.losses import CrossEntropyLoss, MSELoss
 from sgbrian.optim import SGD, Adam
-from sgbrian.training import load_parameters, save_parameters
+from sgbrian.training import load_checkpoint, load_parameters, save_checkpoint, save_parameters
 
 from reference_learning import exact_gradients
 from reference_model import describe, randomize, simulate
@@ -260,6 +260,45 @@ def test_checkpoint_and_parameter_files_cannot_run_code_and_bad_files_are_named(
     other = OnlineLearner(_net(rng, sizes=(3, 5, 2))[0], MSELoss())
     with pytest.raises(ValueError, match=r"params.npz: parameter w0 missing or of shape \(12,\), expected \(15,\)"):
         load_parameters(other, path)
+    _bad_files_are_named(learner, path, tmp_path)
+
+
+def _bad_files_are_named(learner, path, tmp_path):
+    """The whole message of every refusal, one file at a time; the saved metadata."""
+    import re
+    import sgbrian as package
+    data = dict(np.load(path, allow_pickle=False))
+    meta = json.loads(str(data["__meta__"]))
+    assert meta == {"format": "sgbrian-parameters", "version": meta["version"],
+                    "sgbrian": package.__version__}
+    def refused(name, message, **arrays):
+        bad = str(tmp_path / name)
+        if arrays:
+            np.savez(bad, **arrays)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            load_parameters(learner, bad)
+    refused("missing.npz", f"{tmp_path / 'missing.npz'}: cannot open the parameter file")
+    (tmp_path / "old.npz").write_bytes(b"\x80\x04junk")
+    refused("old.npz", f"{tmp_path / 'old.npz'} is a parameter file of the old pickle format, "
+            "which sgbrian no longer reads (opening a pickle can run code); retrain, or load "
+            "it with sgbrian 0.1 and save it again")
+    refused("objects.npz", f"{tmp_path / 'objects.npz'} is not a readable sgbrian parameter file "
+            "(ValueError: Object arrays cannot be loaded when allow_pickle=False)",
+            __meta__=np.array(json.dumps(meta)), w0=np.array([{"code": 1}], dtype=object))
+    refused("format.npz", f"{tmp_path / 'format.npz'} is not an sgbrian parameter file (format "
+            "'sgbrian-checkpoint')", __meta__=np.array(json.dumps({**meta, "format": "sgbrian-checkpoint"})))
+    refused("list.npz", f"{tmp_path / 'list.npz'} is not an sgbrian parameter file (format [1, 2])",
+            __meta__=np.array(json.dumps([1, 2])))
+    arrays = {k: v for k, v in data.items()}
+    np.savez(str(tmp_path / "ok.npz"), **arrays)
+    load_parameters(learner, str(tmp_path / "ok.npz"))          # the file as written reads back
+    checkpoint = str(tmp_path / "run.ckpt")
+    save_checkpoint(learner, checkpoint, 1, [])                  # the learner's Adam
+    adam, learner.optimizer = learner.optimizer, SGD(1e-3)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{checkpoint}: checkpoint optimizer is Adam, the learner's is SGD")):
+        load_checkpoint(learner, checkpoint)
+    learner.optimizer = adam
 
 
 def test_progress_shows_epoch_loss_metric_and_event_rate(rng):

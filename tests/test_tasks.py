@@ -204,3 +204,48 @@ def test_timing_task_jitters_each_classes_template_by_the_stated_spread():
                               noise_rate=100 * Hz, seed=7)
     extra = np.mean([len(s.input[0]) - 20 for s in noisy.train])
     assert extra == pytest.approx(100 * 0.06 * 20, rel=0.1)       # 120 noise spikes per sample
+
+
+def test_train_task_equals_its_steps_done_by_hand(tmp_path, capsys):
+    """train_task('delay', ...) = make_task + build_learner (the experiment's loss, rule,
+    Adam, cosine schedule; lr and update interval overridden) + fit (with a checkpoint
+    file) + evaluate: the same parameters, history and test numbers to the last digit.
+    Defaults: seed 0, progress printed, no recorded outputs; ``met`` compares with the
+    goal (NRMSE below 0.1)."""
+    from sgbrian.experiments import EXPERIMENTS, build_learner, make_task
+    from sgbrian.optim import Adam
+    settings = dict(n_train=3, n_test=2, duration=40 * ms)
+    result = train_task("delay", epochs=2, task_kwargs=settings, lr=3e-3, update_every=7,
+                        batch_size=2, record_outputs=True, checkpoint=str(tmp_path / "a.ckpt"),
+                        progress=False)
+    defaultclock.dt = EXPERIMENTS["delay"].dt
+    task = make_task("delay", 0, settings)
+    net, learner = build_learner("delay", task, 0, lr=3e-3, update_every=7, epochs=2)
+    assert isinstance(learner.optimizer, Adam) and learner.optimizer.lr == 3e-3
+    assert learner.update_every == 7 and learner.rule == EXPERIMENTS["delay"].rule
+    before = learner.evaluate(task.test[:1], record_outputs=True)
+    history = learner.fit(task.train, 2, progress=False, batch_size=2)
+    test = learner.evaluate(task.test, record_outputs=True, batch_size=2)
+    for name, value in learner.params.items():
+        np.testing.assert_array_equal(result["learner"].params[name], value)
+    np.testing.assert_array_equal(result["history"]["loss"], history["loss"])
+    assert result["test"]["nrmse"] == test["nrmse"] and result["test"]["loss"] == test["loss"]
+    assert len(result["before"]["outputs"]) == 1
+    np.testing.assert_array_equal(result["before"]["outputs"][0], before["outputs"][0])
+    np.testing.assert_array_equal(result["test"]["outputs"][1], test["outputs"][1])
+    assert result["net"] is result["learner"].net and result["task"].test[1].n_steps == 40
+    assert (result["metric"], result["goal"]) == ("nrmse", 0.1)
+    assert result["met"] == (test["nrmse"] < 0.1)
+    assert (tmp_path / "a.ckpt").exists()
+    quiet = train_task("delay", epochs=1, task_kwargs=settings, batch_size=2)
+    assert "epoch 0" in capsys.readouterr().err                       # progress by default
+    assert quiet["before"] is None and "outputs" not in quiet["test"]
+    np.testing.assert_array_equal(quiet["task"].train[0].input, task.train[0].input)   # seed 0
+    with pytest.raises(ValueError, match=r"task.dt \(0.5 ms\) must equal dt \(1. ms\)"):
+        defaultclock.dt = 0.5 * ms
+        train_task("delay", task=tasks.delay_task(n_train=1, n_test=1, duration=40 * ms), dt=1 * ms)
+    with pytest.raises(ValueError, match=r"name must be one of \['delay', 'itd', 'shd', 'timing'\]"):
+        train_task("dealy")
+    with pytest.raises(ValueError, match=r"task setting must be one of \['cutoff', 'delay', 'duration', "
+                                         r"'n_test', 'n_train'\], got 'cutoff_hz'"):
+        train_task("delay", cutoff_hz=50)

@@ -1,4 +1,6 @@
 """Optimizers, schedules, clipping, losses and metrics against hand-computed numbers."""
+import re
+
 import numpy as np
 import pytest
 from brian2 import ms
@@ -117,3 +119,74 @@ def test_the_learning_rate_schedule_is_read_at_each_epoch():
                             lr_schedule=schedule("step", gamma=0.5, every=1))
     history = learner.fit([Sample(signal, np.zeros((30, 1)), 30)], 3, progress=False)
     np.testing.assert_array_equal(history["lr_scale"], [1.0, 0.5, 0.25])
+
+
+def test_optimizer_defaults_and_bounds_by_hand():
+    """SGD: lr 1e-2, no momentum; Adam: lr 1e-3, betas 0.9 and 0.999, eps 1e-8; lr must
+    be > 0, momentum and the betas in [0, 1)."""
+    p = {"a": np.array([1.0])}
+    SGD().step(p, {"a": np.array([2.0])})
+    assert p["a"][0] == pytest.approx(1.0 - 1e-2 * 2.0, abs=1e-15)
+    adam = Adam()
+    assert (adam.lr, adam.beta1, adam.beta2, adam.eps) == (1e-3, 0.9, 0.999, 1e-8)
+    SGD(lr=1e-12, momentum=0.0), SGD(momentum=0.999), Adam(beta1=0.0, beta2=0.0)
+    for make, message in [(lambda: SGD(lr=0.0), "lr must be > 0, got 0.0"),
+                          (lambda: SGD(momentum=1.0), "momentum must be in [0, 1), got 1.0"),
+                          (lambda: SGD(momentum=-0.1), "momentum must be in [0, 1), got -0.1"),
+                          (lambda: Adam(lr=0.0), "lr must be > 0, got 0.0"),
+                          (lambda: Adam(beta1=1.0), "beta1 must be in [0, 1), got 1.0"),
+                          (lambda: Adam(beta2=-0.5), "beta2 must be in [0, 1), got -0.5")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            make()
+
+
+def test_schedule_defaults_and_errors_by_hand():
+    assert [schedule()(e) for e in (0, 7, 100)] == [1.0, 1.0, 1.0]
+    step = schedule("step")                                 # gamma 0.5 every 10 epochs
+    assert [step(e) for e in (0, 9, 10, 19, 20)] == [1.0, 1.0, 0.5, 0.5, 0.25]
+    assert schedule("cosine", epochs=2)(2) == pytest.approx(0.0, abs=1e-15)   # floor 0
+    with pytest.raises(ValueError, match=re.escape("epochs must be given for a cosine schedule")):
+        schedule("cosine")
+    with pytest.raises(ValueError, match=re.escape(
+            "kind must be one of ['constant', 'cosine', 'step'], got 'linear'")):
+        schedule("linear")
+
+
+def test_cross_entropy_of_a_batch_by_hand_with_large_readouts():
+    """Copy b at step n: L = -m log softmax(y_b)_c and dL/dy = m (softmax(y_b) - e_c),
+    finite for readouts of 1000 (each copy shifted by its own maximum); weight 0 before
+    the start step and in copies without a sample; the label of an empty copy is 0."""
+    ce = CrossEntropyLoss(start=2 * ms)
+    ce.start_step = 2
+    samples = [Sample(np.zeros((4, 1)), 1, 4, weight=np.array([5.0, 5.0, 2.0, 3.0])),
+               Sample(np.zeros((3, 1)), 0, 3)]
+    data = ce.prepare(samples, 3)
+    np.testing.assert_array_equal(data["weight"], [[0, 0, 0], [0, 0, 0], [2, 1, 0], [3, 0, 0]])
+    np.testing.assert_array_equal(data["labels"], [1, 0, 0])
+    assert data["samples"] == samples
+    y = np.array([[1000.0, 998.0, 999.0], [0.0, 3.0, -1.0], [7.0, 7.0, 7.0]])
+    losses, grad = ce.batch_step(y, data, 2)
+    for b, (label, m) in enumerate([(1, 2.0), (0, 1.0), (0, 0.0)]):
+        z = y[b] - y[b].max()
+        p = np.exp(z) / np.exp(z).sum()
+        assert losses[b] == pytest.approx(-m * np.log(p[label]), rel=1e-12, abs=1e-300)
+        np.testing.assert_allclose(grad[b], m * (p - np.eye(3)[label]), rtol=1e-12, atol=1e-300)
+    losses, grad = ce.batch_step(y, data, 1)
+    assert grad is None and losses.shape == (3,) and not losses.any()
+    ce.start_step = 0
+    np.testing.assert_array_equal(ce.prepare(samples, 2)["weight"][0], [5.0, 1.0])
+    single, g = ce.step(np.array([1000.0, 998.0, 999.0]), Sample(np.zeros((4, 1)), 1, 4), 0)
+    z = np.array([0.0, -2.0, -1.0])
+    p = np.exp(z) / np.exp(z).sum()
+    assert single == pytest.approx(-np.log(p[1]), rel=1e-12)
+    np.testing.assert_allclose(g, p - np.eye(3)[1], rtol=1e-12)
+    weighted, g = ce.step(np.array([0.0, 1.0]), samples[0], 3)
+    assert weighted == pytest.approx(3.0 * np.log(1 + np.exp(-1.0)), rel=1e-12)
+    with pytest.raises(ValueError, match=re.escape("start must be >= 0 ms")):
+        CrossEntropyLoss(start=-1 * ms)
+
+
+def test_mse_of_one_sample_without_weights_counts_every_step_once():
+    sample = Sample(np.zeros((2, 1)), np.array([[1.0], [3.0]]), 2)
+    loss, grad = MSELoss().step(np.array([2.0]), sample, 1)
+    assert loss == 0.5 and grad.tolist() == [-1.0]
