@@ -21,8 +21,8 @@ def _brian_memo_caches():
     expression parsing, code translation) keep their results within a process."""
     from brian2.utils import caching
     return tuple(f._cache for f in gc.get_objects()
-            if callable(f) and isinstance(getattr(f, "_cache", None), dict)
-            and isinstance(getattr(f, "_cache_statistics", None), caching._CacheStatistics))
+                 if callable(f) and isinstance(getattr(f, "_cache", None), dict)
+                 and isinstance(getattr(f, "_cache_statistics", None), caching._CacheStatistics))
 
 
 @pytest.fixture(autouse=True)

@@ -241,9 +241,10 @@ def test_train_task_equals_its_steps_done_by_hand(tmp_path, capsys):
     assert "epoch 0" in capsys.readouterr().err                       # progress by default
     assert quiet["before"] is None and "outputs" not in quiet["test"]
     np.testing.assert_array_equal(quiet["task"].train[0].input, task.train[0].input)   # seed 0
+    defaultclock.dt = 0.5 * ms
+    finer = tasks.delay_task(n_train=1, n_test=1, duration=40 * ms)
     with pytest.raises(ValueError, match=r"task.dt \(0.5 ms\) must equal dt \(1. ms\)"):
-        defaultclock.dt = 0.5 * ms
-        train_task("delay", task=tasks.delay_task(n_train=1, n_test=1, duration=40 * ms), dt=1 * ms)
+        train_task("delay", task=finer, dt=1 * ms)
     with pytest.raises(ValueError, match=r"name must be one of \['delay', 'itd', 'shd', 'timing'\]"):
         train_task("dealy")
     with pytest.raises(ValueError, match=r"task setting must be one of \['cutoff', 'delay', 'duration', "
