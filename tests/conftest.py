@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from brian2 import defaultclock, ms, prefs
 
+from sgbrian.equations import compiled_expression
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "genn: needs brian2genn (code generation)")
@@ -25,18 +27,35 @@ def _brian_memo_caches():
                  and isinstance(getattr(f, "_cache_statistics", None), caching._CacheStatistics))
 
 
+_caches_emptied_for = None
+
+
+def _empty_brian_caches_once_per_mutant():
+    """Empty Brian2's memo caches the first time a test runs under a new mutant.
+
+    mutmut forks one process per mutant, and every test in it sees the same mutated
+    package, so what the caches gain (Brian2's, and sgbrian's compiled
+    nonlinearities) after the first test is built from that mutant
+    and may be kept for its other tests."""
+    global _caches_emptied_for
+    mutant = os.environ.get("MUTANT_UNDER_TEST")
+    if mutant is not None and mutant != _caches_emptied_for:
+        for cache in _brian_memo_caches():
+            cache.clear()
+        compiled_expression.cache_clear()
+        _caches_emptied_for = mutant
+
+
 @pytest.fixture(autouse=True)
 def fresh_brian():
     """Every test starts from Brian2's defaults: numpy target, dt = 0.1 ms.
 
     Under ``make mutation`` (mutmut sets MUTANT_UNDER_TEST) also with Brian2's memo
-    caches empty: mutmut forks each mutant's tests from a process that has already run
+    caches emptied once per mutant: mutmut forks each mutant's tests from a process that has already run
     them, so state-updater code cached from the unmutated package would otherwise hide
     mutants of code that Brian2 calls (the gamma_cascade state updater, the payload
     history's functions)."""
-    if "MUTANT_UNDER_TEST" in os.environ:
-        for cache in _brian_memo_caches():
-            cache.clear()
+    _empty_brian_caches_once_per_mutant()
     brian2.start_scope()
     prefs.codegen.target = "numpy"
     defaultclock.dt = 0.1 * ms
