@@ -76,9 +76,10 @@ MUTANTS ?=
 mutation: $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn,mutation]'
 	rm -rf mutants
-	-$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	start=$$(date +%s); $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); \
+	  echo "mutmut run: exit $$?, wall $$(( $$(date +%s) - start )) s" | tee mutants/wall.txt
 	$(VENV)/bin/mutmut results --all true > mutants/results.txt
-	$(PY) -c "import collections as c; n = c.Counter(l.rsplit(':', 1)[1].strip() for l in open('mutants/results.txt') if ':' in l); print(dict(n)); k = n['killed'] + n['segfault']; print('kill rate of the mutants a test covers: %.1f%%; of every mutant run (no test counts as survived): %.1f%%' % (100 * k / max(1, k + n['survived']), 100 * k / max(1, k + n['survived'] + n['no tests'])))"
+	$(PY) tests/mutation_report.py mutants | tee mutants/report.txt
 
 # BPTT baselines (optional extra: torch CPU + snnTorch), then figure 8.
 baselines: $(VENV)/.installed
