@@ -48,8 +48,16 @@ def main():
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--target", default="numpy", choices=["numpy", "cython"])
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
+    parser.add_argument("--table", action="store_true",
+                        help="print the tables of docs/analyses.md from OUT/baselines.csv; run nothing")
     add_arguments(parser)
     args = parser.parse_args()
+    if args.table:
+        with open(os.path.join(args.out, "baselines.csv")) as f:
+            rows = list(csv.DictReader(f))
+        for task in args.tasks:
+            print(baselines.summary_table(rows, task, seeds=len(args.seeds)), end="\n\n")
+        return
     if not baselines.available():
         sys.exit(baselines.INSTALL)
     mode = "quick" if args.quick else args.mode

@@ -11,25 +11,20 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
 import numpy as np
 
+from sgbrian.baselines import SYSTEM_NAMES, over_seeds
 from sgbrian.plotting import PALETTE, legend_below, save, use_style
 from style import analysis_folder, arguments
 
-SYSTEMS = {"sgbrian": "sgbrian (online, exact)", "lif": "BPTT LIF", "rlif": "BPTT recurrent LIF",
-           "delay_lif": "BPTT LIF + delay line"}
+SYSTEMS = {**SYSTEM_NAMES, "sgbrian": "sgbrian (online, exact)"}
 PANELS = [("score", "test score"), ("train_s_per_sample", "training s / sample"),
           ("memory", "memory MiB / sample")]
 
 
 def series(rows, task, system, key):
-    """(steps, mean, sd) of ``key`` over seeds; memory: autograd's for BPTT, RSS for sgbrian."""
-    mine = [r for r in rows if r["task"] == task and r["system"] == system]
-    steps = sorted({int(r["steps"]) for r in mine})
-    def value(r):
-        if key != "memory":
-            return float(r[key])
-        return float(r["autograd_mib_per_sample"] if system != "sgbrian" else r["peak_rss_mib_per_sample"])
-    values = [[value(r) for r in mine if int(r["steps"]) == n] for n in steps]
-    return np.array(steps), np.array([np.mean(v) for v in values]), np.array([np.std(v) for v in values])
+    """(steps, mean, sample sd) of ``key`` over seeds, by steps (memory: autograd's for
+    BPTT, peak RSS for sgbrian; ``sgbrian.baselines.over_seeds``)."""
+    summary = sorted(over_seeds(rows, task, system, key).values())
+    return tuple(np.array([point[i] for point in summary]) for i in range(3))
 
 
 def growth(rows, task, system, key):

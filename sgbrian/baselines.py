@@ -182,6 +182,62 @@ def with_chosen_settings(rows, tuning):
     return [r for r in rows if chosen(r)]
 
 
+SUMMARY_ROWS = (("score", "score", 3), ("train_s_per_sample", "s / sample", 3),
+                ("memory", "MiB / sample", 2))
+SYSTEM_NAMES = {"sgbrian": "sgbrian", "lif": "BPTT LIF", "rlif": "BPTT recurrent LIF",
+                "delay_lif": "BPTT LIF + delay line"}
+
+
+def memory_per_sample(row):
+    """The memory a system needs per sample: for BPTT the tensors autograd keeps for the
+    backward pass (``autograd_mib_per_sample``), for sgbrian, which keeps none, the peak RSS
+    above the start of training (``peak_rss_mib_per_sample``); MiB."""
+    key = "peak_rss_mib_per_sample" if row["system"] == "sgbrian" else "autograd_mib_per_sample"
+    return float(row[key])
+
+
+def over_seeds(rows, task, system, key):
+    """``{dt_ms: (steps, mean, sd, n)}`` of ``key`` (a column of the CSV, or "memory":
+    :func:`memory_per_sample`) over the seeds of ``system`` on ``task`` at each dt; sd is the
+    sample standard deviation (ddof = 1; 0 for one seed)."""
+    by_dt = {}
+    for r in rows:
+        if r["task"] == task and r["system"] == system:
+            value = memory_per_sample(r) if key == "memory" else float(r[key])
+            by_dt.setdefault(float(r["dt_ms"]), (int(r["steps"]), []))[1].append(value)
+    out = {}
+    for dt, (steps, values) in by_dt.items():
+        sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        out[dt] = (steps, float(np.mean(values)), sd, len(values))
+    return out
+
+
+def summary_table(rows, task, seeds=3):
+    """Markdown table of ``task``: one column per dt (coarsest first), one row per system
+    and quantity (score, training seconds per sample, memory per sample), each cell
+    "mean ± sd", with "(n)" where fewer than ``seeds`` seeds ran and "-" where none did.
+    The first line gives the time steps per sample at each dt."""
+    systems = [s for s in SYSTEMS if any(r["task"] == task and r["system"] == s for r in rows)]
+    dts = sorted({float(r["dt_ms"]) for r in rows if r["task"] == task}, reverse=True)
+    steps = {dt: int(r["steps"]) for r in rows if r["task"] == task for dt in [float(r["dt_ms"])]}
+    lines = [f"{task}: steps " + " / ".join(str(steps[dt]) for dt in dts),
+             "| system | " + " | ".join(f"{dt:g} ms" for dt in dts) + " |",
+             "|---|" + "---|" * len(dts)]
+    for key, label, digits in SUMMARY_ROWS:
+        for system in systems:
+            summary = over_seeds(rows, task, system, key)
+            cells = []
+            for dt in dts:
+                if dt not in summary:
+                    cells.append("-")
+                    continue
+                _, mean, sd, n = summary[dt]
+                cells.append(f"{mean:.{digits}f} ± {sd:.{digits}f}" + (f" ({n})" if n < seeds else ""))
+            kind = "" if key != "memory" else " (peak RSS)" if system == "sgbrian" else " (autograd)"
+            lines.append(f"| {SYSTEM_NAMES[system]} {label}{kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _count_saved(counter):
     """Add the bytes of every distinct tensor autograd saves to ``counter[0]``."""
     import torch

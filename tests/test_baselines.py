@@ -136,3 +136,30 @@ def test_only_points_of_the_chosen_setting_reach_the_csv():
             {"system": "sgbrian", "task": "itd", "dt_ms": 0.1}]
     kept = baselines.with_chosen_settings(rows, tuning)
     assert kept == [rows[1], rows[4]]
+
+
+def test_summary_table_gives_mean_and_sample_sd_over_seeds_by_hand():
+    def row(system, dt, seed, score, seconds, rss, autograd, steps):
+        return {"system": system, "task": "itd", "dt_ms": str(dt), "seed": str(seed), "score": str(score),
+                "train_s_per_sample": str(seconds), "peak_rss_mib_per_sample": str(rss),
+                "autograd_mib_per_sample": str(autograd), "steps": str(steps)}
+    rows = [row("sgbrian", 0.5, 0, 0.80, 0.010, 2.0, 0.0, 30), row("sgbrian", 0.5, 1, 0.90, 0.020, 4.0, 0.0, 30),
+            row("sgbrian", 0.5, 2, 1.00, 0.030, 6.0, 0.0, 30), row("sgbrian", 1.0, 0, 0.40, 0.005, 1.0, 0.0, 15),
+            row("lif", 0.5, 0, 0.30, 0.002, 9.0, 0.125, 30), row("lif", 0.5, 1, 0.20, 0.004, 9.0, 0.375, 30),
+            {**row("lif", 0.5, 0, 0.1, 0.1, 0.1, 0.1, 30), "task": "timing"}]      # another task: left out
+    summary = baselines.over_seeds(rows, "itd", "sgbrian", "score")
+    # mean 0.9, sample sd sqrt(((0.1)^2 + 0 + (0.1)^2) / 2) = 0.1; one seed at 1 ms: sd 0
+    assert summary[0.5][0] == 30 and summary[0.5][3] == 3
+    assert np.isclose(summary[0.5][1], 0.9) and np.isclose(summary[0.5][2], 0.1)
+    assert summary[1.0] == (15, 0.4, 0.0, 1)
+    # memory: peak RSS for sgbrian (mean 4, sd 2), autograd for BPTT (mean 0.25, sd 0.1768)
+    assert np.allclose(baselines.over_seeds(rows, "itd", "sgbrian", "memory")[0.5][1:3], (4.0, 2.0))
+    assert np.allclose(baselines.over_seeds(rows, "itd", "lif", "memory")[0.5][1:3], (0.25, 0.125 * 2 ** 0.5))
+    table = baselines.summary_table(rows, "itd").splitlines()
+    assert table[:3] == ["itd: steps 15 / 30", "| system | 1 ms | 0.5 ms |", "|---|---|---|"]
+    assert "| sgbrian score | 0.400 ± 0.000 (1) | 0.900 ± 0.100 |" in table
+    assert "| BPTT LIF score | - | 0.250 ± 0.071 (2) |" in table
+    assert "| sgbrian s / sample | 0.005 ± 0.000 (1) | 0.020 ± 0.010 |" in table
+    assert "| sgbrian MiB / sample (peak RSS) | 1.00 ± 0.00 (1) | 4.00 ± 2.00 |" in table
+    assert "| BPTT LIF MiB / sample (autograd) | - | 0.25 ± 0.18 (2) |" in table
+    assert len(table) == 3 + 3 * 2
