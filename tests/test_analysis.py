@@ -295,3 +295,50 @@ def test_figure_5_plots_the_mean_and_sample_sd_over_seeds_per_metric(monkeypatch
         np.testing.assert_allclose(line.get_ydata(), [np.mean(v) for v in expected])
         half_widths = [np.diff(seg[:, 1])[0] / 2 for seg in bars.get_segments()]
         np.testing.assert_allclose(half_widths, [np.std(v, ddof=1) for v in expected], atol=1e-12)
+
+
+def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(monkeypatch, tmp_path):
+    """From a hand-written CSV (one task, two systems, two dts, seeds): each point of the
+    score, time and memory panels is the mean over seeds at its number of steps, the error
+    bar the sample sd; memory is peak RSS for sgbrian and autograd's tensors for BPTT; the
+    caption's verdict gives the first and last score and the growth of memory and time."""
+    import csv
+    path = tmp_path / "baselines.csv"
+    columns = ["system", "task", "dt_ms", "seed", "steps", "score", "train_s_per_sample",
+               "peak_rss_mib_per_sample", "autograd_mib_per_sample"]
+    rows = [("sgbrian", 1.0, 0, 60, 1.0, 0.01, 2.0, 0.0), ("sgbrian", 1.0, 1, 60, 0.9, 0.03, 4.0, 0.0),
+            ("sgbrian", 0.5, 0, 120, 1.0, 0.04, 3.0, 0.0), ("sgbrian", 0.5, 1, 120, 1.0, 0.06, 3.0, 0.0),
+            ("lif", 1.0, 0, 60, 0.8, 0.002, 50.0, 0.1), ("lif", 1.0, 1, 60, 0.6, 0.004, 70.0, 0.3),
+            ("lif", 0.5, 0, 120, 0.2, 0.010, 60.0, 0.4), ("lif", 0.5, 1, 120, 0.4, 0.014, 60.0, 0.4)]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for system, dt, seed, steps, score, seconds, rss, autograd in rows:
+            writer.writerow([system, "timing", dt, seed, steps, score, seconds, rss, autograd])
+    monkeypatch.syspath_prepend(FIGURES)
+    module = importlib.import_module("fig8_vs_bptt")
+    kept = {}
+    monkeypatch.setattr(module, "save", lambda fig, stem: kept.setdefault("fig", fig))
+    module.draw(str(path), str(tmp_path))
+    sys.modules.pop("fig8_vs_bptt")
+    fig = kept["fig"]
+    r2 = 2 ** 0.5        # the sample sd of two values a, b is |a - b| / sqrt(2)
+    expected = {  # panel: {system: (means at 60 and 120 steps, sample sds)}
+        0: {"sgbrian": ([0.95, 1.0], [0.1 / r2, 0.0]), "lif": ([0.7, 0.3], [0.2 / r2, 0.2 / r2])},
+        1: {"sgbrian": ([0.02, 0.05], [0.02 / r2, 0.02 / r2]), "lif": ([0.003, 0.012], [0.002 / r2, 0.004 / r2])},
+        2: {"sgbrian": ([3.0, 3.0], [2.0 / r2, 0.0]), "lif": ([0.2, 0.4], [0.2 / r2, 0.0])}}
+    for panel, by_system in expected.items():
+        containers = fig.axes[panel].containers
+        assert len(containers) == 2
+        for container, system in zip(containers, ["sgbrian", "lif"]):
+            line, _, (bars,) = container
+            means, sds = by_system[system]
+            np.testing.assert_allclose(line.get_xdata(), [60, 120])
+            np.testing.assert_allclose(line.get_ydata(), means, rtol=1e-12)
+            half_widths = [np.diff(seg[:, 1])[0] / 2 for seg in bars.get_segments()]
+            np.testing.assert_allclose(half_widths, sds, rtol=1e-9, atol=1e-15)
+    caption = fig.texts[-1].get_text()
+    # sgbrian: score 0.95 -> 1.00, memory 3/3 = x1.0, time 0.05/0.02 = x2.5;
+    # lif: 0.70 -> 0.30, memory 0.4/0.2 = x2.0, time 0.012/0.003 = x4.0
+    assert ("timing: sgbrian (60-120 steps) accuracy 0.95 -> 1.00, memory x1.0, time x2.5; "
+            "lif (60-120 steps) accuracy 0.70 -> 0.30, memory x2.0, time x4.0") in caption
