@@ -70,6 +70,10 @@ class PayloadHistory:
         cython = (f"cdef double {name}({args}):\n    global _namespace{array}\n"
                   "    cdef int s = step % slots\n    if s < 0:\n        s += slots\n    "
                   + body.replace(";", "").replace("\n    return", "\n    return") + "\n")
+        # numpy: the plain function, without Brian2's unit-checking wrapper, which formats
+        # the returned array into a message at every call (a fifth of a small network's
+        # run time); the arguments and the result are dimensionless numbers anyway
+        function.implementations.add_numpy_implementation(pyfunc, discard_units=True)
         namespace = {array: buffer}
         function.implementations.add_implementation("cpp", code={"support_code": cpp},
                                                     namespace=namespace, name=name)
