@@ -2,8 +2,9 @@
 
 Every task (delay, ITD, timing; the same generated data and splits for every system) at
 dt = 1, 0.5, 0.2, 0.1, 0.05, 0.02 ms for the same physical duration, with seeds 0, 1, 2:
-test score, training wall time per sample, peak RSS per sample and, for BPTT, the memory
-autograd keeps per sample (``sgbrian.baselines``). Each baseline's learning rate and
+test score, training wall time per sample, peak RSS per sample, and the memory each learning
+method keeps per sample: autograd's saved tensors for BPTT, the learner's buffers for
+sgbrian (``sgbrian.baselines``). Each baseline's learning rate and
 membrane time constant are picked first on a validation split at the task's own dt.
 Every point is a job on a Dask cluster (``--scheduler``; default a local one), kept in
 analyses/out/baseline_jobs/ so that a stopped run resumes. Writes
@@ -11,6 +12,8 @@ analyses/out/baselines.csv (one row per system, task, dt and seed run so far in 
 figures/fig8_vs_bptt.py draws them.
 
     python analyses/baselines.py [--quick] [--mode full|reduced] [--tasks ...] [--dts ...] [--seeds ...]
+    python analyses/baselines.py --mode reduced --collect   # the CSVs from the jobs kept so far
+    python analyses/baselines.py --table                    # docs/analyses.md's tables from the CSV
 """
 import argparse
 import csv
@@ -38,6 +41,23 @@ def every_result(*folders):
             for name in sorted(os.listdir(folder)) if name.endswith(".json") and not name.startswith(".")]
 
 
+def write_outputs(jobs, out):
+    """Write baselines.csv and baselines_tuning.csv into ``out`` from the job results kept
+    in ``jobs``; return the rows of baselines.csv. The CSV holds every point run so far in
+    this mode (earlier runs with other tasks or dts included), so that a comparison can be
+    built up run by run; a baseline's points only with the setting its tuning chooses now."""
+    every_tuning = every_result(os.path.join(jobs, "tuning"))
+    rows = baselines.with_chosen_settings(
+        every_result(os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point")),
+        every_tuning)
+    states = os.path.join(jobs, "sgbrian_state_point")
+    rows = baselines.with_learner_state(rows, every_result(states) if os.path.isdir(states) else [])
+    os.makedirs(out, exist_ok=True)
+    write_csv(os.path.join(out, "baselines.csv"), rows)
+    write_csv(os.path.join(out, "baselines_tuning.csv"), every_tuning)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny tasks, two dts, one seed (CI)")
@@ -50,6 +70,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     parser.add_argument("--table", action="store_true",
                         help="print the tables of docs/analyses.md from OUT/baselines.csv; run nothing")
+    parser.add_argument("--collect", action="store_true",
+                        help="write the CSVs from the job results kept so far (a stopped run's); run nothing")
     add_arguments(parser)
     args = parser.parse_args()
     if args.table:
@@ -63,8 +85,11 @@ def main():
     mode = "quick" if args.quick else args.mode
     dts = [1.0, 0.5] if args.quick else args.dts
     seeds = [0] if args.quick else args.seeds
-    client = connect(args.scheduler, args.workers)
     jobs = os.path.join(args.out, "baseline_jobs", mode)
+    if args.collect:
+        write_outputs(jobs, args.out)
+        return
+    client = connect(args.scheduler, args.workers)
 
     tuning_points = [dict(system=s, task=t, dt_ms=float(baselines.EXPERIMENTS[t].dt / baselines.ms),
                           seed=0, mode=mode, lr=lr, tau_mem=tau, validation=True)
@@ -85,26 +110,20 @@ def main():
                         points.append((baselines.bptt_point,
                                        dict(system=s, task=t, dt_ms=dt, seed=seed, mode=mode,
                                             lr=chosen["lr"], tau_mem=chosen["tau_mem_ms"])))
-    for function in (baselines.sgbrian_point, baselines.bptt_point):
+    points += [(baselines.sgbrian_state_point, dict(task=t, dt_ms=dt, seed=seed, mode=mode))
+               for t in args.tasks for dt in dts for seed in seeds]
+    for function in (baselines.sgbrian_state_point, baselines.sgbrian_point, baselines.bptt_point):
         mine = [p for f, p in points if f is function]
         run_jobs(function, mine, os.path.join(jobs, function.__name__), client,
                  description=function.__name__)
-    # the CSV holds every point run so far in this mode (earlier runs with other tasks or
-    # dts included), so that a comparison can be built up run by run; a baseline's points
-    # only with the setting its tuning chooses now
-    every_tuning = every_result(os.path.join(jobs, "tuning"))
-    rows = baselines.with_chosen_settings(
-        every_result(os.path.join(jobs, "sgbrian_point"), os.path.join(jobs, "bptt_point")),
-        every_tuning)
-    os.makedirs(args.out, exist_ok=True)
-    write_csv(os.path.join(args.out, "baselines.csv"), rows)
-    write_csv(os.path.join(args.out, "baselines_tuning.csv"), every_tuning)
+    rows = write_outputs(jobs, args.out)
     print(f"{'task':>7} {'system':>10} {'dt':>5} {'seed':>4} {'steps':>6} {'score':>7} "
-          f"{'s/sample':>9} {'RSS MiB/s.':>10} {'autograd MiB/s.':>15}")
+          f"{'s/sample':>9} {'RSS MiB/s.':>10} {'kept MiB/s.':>11}")
     for r in sorted(rows, key=lambda r: (r["task"], r["system"], -r["dt_ms"], r["seed"])):
+        kept = r.get("learner_state_mib_per_sample" if r["system"] == "sgbrian" else "autograd_mib_per_sample")
         print(f"{r['task']:>7} {r['system']:>10} {r['dt_ms']:>5} {r['seed']:>4} {r['steps']:>6} "
               f"{r['score']:>7.3f} {r['train_s_per_sample']:>9.4f} "
-              f"{r['peak_rss_mib_per_sample']:>10.3f} {r['autograd_mib_per_sample']:>15.3f}")
+              f"{r['peak_rss_mib_per_sample']:>10.3f} {float('nan') if kept is None else kept:>11.3f}")
     if client is not None:
         client.close()
 

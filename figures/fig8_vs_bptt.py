@@ -1,6 +1,7 @@
 """Figure 8: sgbrian's online learner against snnTorch BPTT baselines as the number of time
 steps grows (the same tasks and physical durations at dt = 1 ... 0.02 ms): test score,
-training time per sample and memory per sample, mean ± sd over seeds. Drawn from
+training time per sample and the memory the learning method keeps per sample (BPTT:
+the tensors autograd saves; sgbrian: the learner's buffers), mean ± sd over seeds. Drawn from
 analyses/out/baselines.csv (analyses/baselines.py; quick mode runs a small comparison
 first). The caption states the measured verdict on the paper's claim.
 """
@@ -17,12 +18,12 @@ from style import analysis_folder, arguments
 
 SYSTEMS = {**SYSTEM_NAMES, "sgbrian": "sgbrian (online, exact)"}
 PANELS = [("score", "test score"), ("train_s_per_sample", "training s / sample"),
-          ("memory", "memory MiB / sample")]
+          ("memory", "kept for learning, MiB / sample")]
 
 
 def series(rows, task, system, key):
-    """(steps, mean, sample sd) of ``key`` over seeds, by steps (memory: autograd's for
-    BPTT, peak RSS for sgbrian; ``sgbrian.baselines.over_seeds``)."""
+    """(steps, mean, sample sd) of ``key`` over seeds, by steps (memory: autograd's saved
+    tensors for BPTT, the learner's buffers for sgbrian; ``sgbrian.baselines.over_seeds``)."""
     summary = sorted(over_seeds(rows, task, system, key).values())
     return tuple(np.array([point[i] for point in summary]) for i in range(3))
 
@@ -68,7 +69,7 @@ def draw(path, out):
                     ax.set_yscale("log")
         row[0].set_title(f"{task}: {'NRMSE (lower is better)' if task == 'delay' else 'accuracy'}")
         row[1].set_title(f"{task}: training time")
-        row[2].set_title(f"{task}: memory (BPTT: autograd; sgbrian: peak RSS)")
+        row[2].set_title(f"{task}: memory (BPTT: autograd; sgbrian: learner)")
     legend_below(fig, axes, bottom=0.12, bbox_to_anchor=(0.5, 0.06))
     fig.text(0.01, 0.005, verdict(rows), fontsize=7, va="bottom", wrap=True)
     return save(fig, os.path.join(out, "fig8_vs_bptt"))

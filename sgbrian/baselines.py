@@ -28,8 +28,10 @@ import time
 import numpy as np
 from brian2 import ms  # noqa: F401  (also used by analyses/baselines.py)
 
-from .experiments import EXPERIMENTS
-from .precision import task_data, train_at
+from brian2 import defaultclock, prefs
+
+from .experiments import EXPERIMENTS, build_learner
+from .precision import task_data, train_at, update_interval
 
 SYSTEMS = ("sgbrian", "lif", "rlif", "delay_lif")
 DELAY_LINES = {"delay": (1.0, 10.0), "itd": (0.05, 1.0)}      # (spacing, longest) in ms
@@ -98,6 +100,30 @@ def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy"):
             "train_s_per_sample": result["train_seconds"] / visited,
             "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / EXPERIMENTS[task].batch_size,
             "autograd_mib_per_sample": 0.0}
+
+
+def sgbrian_state_point(task, dt_ms, seed, mode="full"):
+    """The memory sgbrian's online rule keeps per sample on ``task`` at ``dt_ms``: the bytes
+    of the learner's buffers for the experiment's batch (``Engine.state_nbytes``: sender
+    cascades, gradient windows, traces) over the batch size, in MiB. The learner is built
+    as ``sgbrian_point`` trains it; the buffers are allocated then, so nothing is run."""
+    ex = EXPERIMENTS[task]
+    prefs.codegen.target = "numpy"
+    data = task_data(task, dt_ms, seed, mode)
+    defaultclock.dt = dt_ms * ms
+    _, learner = build_learner(task, data, seed, update_every=update_interval(ex, dt_ms * ms))
+    return {"system": "sgbrian", "task": task, "dt_ms": dt_ms, "seed": seed,
+            "learner_state_mib_per_sample":
+                learner.engine(ex.batch_size).state_nbytes() / 2 ** 20 / ex.batch_size}
+
+
+def with_learner_state(rows, states):
+    """``rows`` with each sgbrian row's ``learner_state_mib_per_sample`` taken from the
+    ``sgbrian_state_point`` result of the same task, dt and seed in ``states``."""
+    key = lambda r: (r["task"], float(r["dt_ms"]), int(r["seed"]))      # noqa: E731
+    by_point = {key(s): s["learner_state_mib_per_sample"] for s in states}
+    return [{**r, "learner_state_mib_per_sample": by_point[key(r)]}
+            if r["system"] == "sgbrian" and key(r) in by_point else r for r in rows]
 
 
 def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, validation=False):
@@ -183,27 +209,31 @@ def with_chosen_settings(rows, tuning):
 
 
 SUMMARY_ROWS = (("score", "score", 3), ("train_s_per_sample", "s / sample", 3),
-                ("memory", "MiB / sample", 2))
+                ("memory", "MiB / sample", 3), ("peak_rss_mib_per_sample", "MiB / sample (peak RSS)", 2))
 SYSTEM_NAMES = {"sgbrian": "sgbrian", "lif": "BPTT LIF", "rlif": "BPTT recurrent LIF",
                 "delay_lif": "BPTT LIF + delay line"}
 
 
 def memory_per_sample(row):
-    """The memory a system needs per sample: for BPTT the tensors autograd keeps for the
-    backward pass (``autograd_mib_per_sample``), for sgbrian, which keeps none, the peak RSS
-    above the start of training (``peak_rss_mib_per_sample``); MiB."""
-    key = "peak_rss_mib_per_sample" if row["system"] == "sgbrian" else "autograd_mib_per_sample"
+    """The memory a learning method keeps per sample, MiB: for BPTT the tensors autograd
+    saves for the backward pass (``autograd_mib_per_sample``), for sgbrian the learner's
+    buffers (``learner_state_mib_per_sample``, :func:`sgbrian_state_point`)."""
+    key = "learner_state_mib_per_sample" if row["system"] == "sgbrian" else "autograd_mib_per_sample"
     return float(row[key])
 
 
 def over_seeds(rows, task, system, key):
     """``{dt_ms: (steps, mean, sd, n)}`` of ``key`` (a column of the CSV, or "memory":
     :func:`memory_per_sample`) over the seeds of ``system`` on ``task`` at each dt; sd is the
-    sample standard deviation (ddof = 1; 0 for one seed)."""
+    sample standard deviation (ddof = 1; 0 for one seed). Rows without the value (an
+    empty CSV cell: not measured) are left out."""
     by_dt = {}
     for r in rows:
         if r["task"] == task and r["system"] == system:
-            value = memory_per_sample(r) if key == "memory" else float(r[key])
+            try:
+                value = memory_per_sample(r) if key == "memory" else float(r[key])
+            except (KeyError, TypeError, ValueError):
+                continue
             by_dt.setdefault(float(r["dt_ms"]), (int(r["steps"]), []))[1].append(value)
     out = {}
     for dt, (steps, values) in by_dt.items():
@@ -233,7 +263,7 @@ def summary_table(rows, task, seeds=3):
                     continue
                 _, mean, sd, n = summary[dt]
                 cells.append(f"{mean:.{digits}f} ± {sd:.{digits}f}" + (f" ({n})" if n < seeds else ""))
-            kind = "" if key != "memory" else " (peak RSS)" if system == "sgbrian" else " (autograd)"
+            kind = "" if key != "memory" else " (learner state)" if system == "sgbrian" else " (autograd)"
             lines.append(f"| {SYSTEM_NAMES[system]} {label}{kind} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -60,6 +60,28 @@ RULES = ("exact", "spatial")
 TRAINABLE = ("w", "v", "b", "d")
 
 
+def owned_nbytes(*objects):
+    """Bytes of the numpy arrays that ``objects`` hold, each counted once: arrays that own
+    their memory (a view counts with its owner, when that is held too), reached through
+    lists, tuples, dicts and the attributes of this module's classes (not through Brian2
+    objects or network layers, whose arrays the network owns)."""
+    seen, total, stack = set(), 0, list(objects)
+    while stack:
+        obj = stack.pop()
+        if obj is None or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            total += obj.nbytes if obj.base is None else 0
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif type(obj).__module__ == __name__:
+            stack.extend(vars(obj).values())
+    return total
+
+
 class TrainingDiverged(FloatingPointError):
     """A NaN or infinite value appeared; the last good parameters have been restored."""
 
@@ -590,6 +612,17 @@ class Engine:
         for Zd, ed in zip(Z, eps):
             errors = ed.transpose(1, 2, 0).reshape(n_h, 1, K1 * B)             # (h, 1, (k, b))
             self.w0_dense += np.matmul(errors, Zd.reshape(K1 * B, n_h, n_in).transpose(1, 0, 2))[:, 0]
+
+    def state_nbytes(self):
+        """Bytes of the arrays this engine allocated to learn: the sender cascades, the
+        gradient windows, the exact rule's traces and its dense gradient. This is the memory
+        the online rule keeps (BPTT's counterpart: the tensors autograd saves for the
+        backward pass); it is fixed when the engine is made, grows with the batch and the
+        longest delay in steps, and not with the number of steps a sample has. Not counted:
+        the network's own state (Brian2's arrays), the parameters (also as dense weights)
+        and their gradients, the task's inputs and targets."""
+        return owned_nbytes(self.connections, self.weight_grads, self.delay_grads,
+                            getattr(self, "exact", None), getattr(self, "w0_dense", None))
 
     def flush(self, grads, train):
         for l, wg in enumerate(self.weight_grads):

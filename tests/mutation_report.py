@@ -91,7 +91,7 @@ def report(records, top=15):
                   f"(no test counts as survived): {every:.1f}%",
               "seconds of tests per outcome (sum over mutants, not wall time): "
               + ", ".join(f"{name} {seconds[name]:.0f}" for name in ("killed", "survived", "other")),
-              "", f"functions whose survivors cost the most (survivors, seconds):"]
+              "", "functions whose survivors cost the most (survivors, seconds):"]
     ranked = sorted(survivor_cost.items(), key=lambda item: -item[1][1])[:top]
     lines += [f"  {seconds_spent:7.0f} s  {count:4d}  {name}" for name, (count, seconds_spent) in ranked]
     return "\n".join(lines)

@@ -300,12 +300,13 @@ def test_figure_5_plots_the_mean_and_sample_sd_over_seeds_per_metric(monkeypatch
 def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(monkeypatch, tmp_path):
     """From a hand-written CSV (one task, two systems, two dts, seeds): each point of the
     score, time and memory panels is the mean over seeds at its number of steps, the error
-    bar the sample sd; memory is peak RSS for sgbrian and autograd's tensors for BPTT; the
+    bar the sample sd; memory is the learner's buffers for sgbrian and autograd's tensors
+    for BPTT (peak RSS is not plotted); the
     caption's verdict gives the first and last score and the growth of memory and time."""
     import csv
     path = tmp_path / "baselines.csv"
     columns = ["system", "task", "dt_ms", "seed", "steps", "score", "train_s_per_sample",
-               "peak_rss_mib_per_sample", "autograd_mib_per_sample"]
+               "peak_rss_mib_per_sample", "autograd_mib_per_sample", "learner_state_mib_per_sample"]
     rows = [("sgbrian", 1.0, 0, 60, 1.0, 0.01, 2.0, 0.0), ("sgbrian", 1.0, 1, 60, 0.9, 0.03, 4.0, 0.0),
             ("sgbrian", 0.5, 0, 120, 1.0, 0.04, 3.0, 0.0), ("sgbrian", 0.5, 1, 120, 1.0, 0.06, 3.0, 0.0),
             ("lif", 1.0, 0, 60, 0.8, 0.002, 50.0, 0.1), ("lif", 1.0, 1, 60, 0.6, 0.004, 70.0, 0.3),
@@ -313,8 +314,10 @@ def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(mo
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
-        for system, dt, seed, steps, score, seconds, rss, autograd in rows:
-            writer.writerow([system, "timing", dt, seed, steps, score, seconds, rss, autograd])
+        for system, dt, seed, steps, score, seconds, kept_or_rss, autograd in rows:
+            # sgbrian's learner state in the 8th field (its peak RSS then 100: not plotted)
+            rss, state = (100.0, kept_or_rss) if system == "sgbrian" else (kept_or_rss, "")
+            writer.writerow([system, "timing", dt, seed, steps, score, seconds, rss, autograd, state])
     monkeypatch.syspath_prepend(FIGURES)
     module = importlib.import_module("fig8_vs_bptt")
     kept = {}

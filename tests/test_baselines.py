@@ -95,6 +95,21 @@ def test_quick_side_by_side_run_writes_every_system_task_and_dt(tmp_path):
                           and float(c["dt_ms"]) == 1.0)
             assert int(r["steps"]) == 2 * int(coarse["steps"])
         assert (float(r["autograd_mib_per_sample"]) > 0) == (r["system"] != "sgbrian")
+    # --collect rewrites the same CSV from the kept job results, running nothing (a job
+    # result removed first: its row goes, and it is not rerun)
+    first = (tmp_path / "baselines.csv").read_text()
+    (tmp_path / "baselines.csv").unlink()
+    collect = [sys.executable, os.path.join(REPO, "analyses", "baselines.py"), "--quick", "--collect",
+               "--out", str(tmp_path)]
+    subprocess.run(collect, check=True, capture_output=True, timeout=300)
+    assert (tmp_path / "baselines.csv").read_text() == first
+    jobs = tmp_path / "baseline_jobs" / "quick" / "sgbrian_point"
+    removed = sorted(jobs.glob("*.json"))[0]
+    removed.unlink()
+    subprocess.run(collect, check=True, capture_output=True, timeout=300)
+    with open(tmp_path / "baselines.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(rows) - 1
+    assert not removed.exists()
 
 
 def test_train_task_takes_task_settings_by_name_and_reports_training_time_alone():
@@ -139,12 +154,13 @@ def test_only_points_of_the_chosen_setting_reach_the_csv():
 
 
 def test_summary_table_gives_mean_and_sample_sd_over_seeds_by_hand():
-    def row(system, dt, seed, score, seconds, rss, autograd, steps):
+    def row(system, dt, seed, score, seconds, rss, kept, steps):
         return {"system": system, "task": "itd", "dt_ms": str(dt), "seed": str(seed), "score": str(score),
                 "train_s_per_sample": str(seconds), "peak_rss_mib_per_sample": str(rss),
-                "autograd_mib_per_sample": str(autograd), "steps": str(steps)}
-    rows = [row("sgbrian", 0.5, 0, 0.80, 0.010, 2.0, 0.0, 30), row("sgbrian", 0.5, 1, 0.90, 0.020, 4.0, 0.0, 30),
-            row("sgbrian", 0.5, 2, 1.00, 0.030, 6.0, 0.0, 30), row("sgbrian", 1.0, 0, 0.40, 0.005, 1.0, 0.0, 15),
+                "autograd_mib_per_sample": str(kept if system != "sgbrian" else 0.0), "steps": str(steps),
+                "learner_state_mib_per_sample": str(kept) if system == "sgbrian" else ""}
+    rows = [row("sgbrian", 0.5, 0, 0.80, 0.010, 2.0, 0.5, 30), row("sgbrian", 0.5, 1, 0.90, 0.020, 4.0, 0.5, 30),
+            row("sgbrian", 0.5, 2, 1.00, 0.030, 6.0, "", 30), row("sgbrian", 1.0, 0, 0.40, 0.005, 1.0, 0.25, 15),
             row("lif", 0.5, 0, 0.30, 0.002, 9.0, 0.125, 30), row("lif", 0.5, 1, 0.20, 0.004, 9.0, 0.375, 30),
             {**row("lif", 0.5, 0, 0.1, 0.1, 0.1, 0.1, 30), "task": "timing"}]      # another task: left out
     summary = baselines.over_seeds(rows, "itd", "sgbrian", "score")
@@ -152,14 +168,19 @@ def test_summary_table_gives_mean_and_sample_sd_over_seeds_by_hand():
     assert summary[0.5][0] == 30 and summary[0.5][3] == 3
     assert np.isclose(summary[0.5][1], 0.9) and np.isclose(summary[0.5][2], 0.1)
     assert summary[1.0] == (15, 0.4, 0.0, 1)
-    # memory: peak RSS for sgbrian (mean 4, sd 2), autograd for BPTT (mean 0.25, sd 0.1768)
-    assert np.allclose(baselines.over_seeds(rows, "itd", "sgbrian", "memory")[0.5][1:3], (4.0, 2.0))
+    # memory kept: the learner's buffers for sgbrian (two seeds measured: 0.5, sd 0), autograd's
+    # tensors for BPTT (mean 0.25, sd 0.1768); peak RSS of every run (sgbrian: mean 4, sd 2)
+    assert baselines.over_seeds(rows, "itd", "sgbrian", "memory")[0.5] == (30, 0.5, 0.0, 2)
     assert np.allclose(baselines.over_seeds(rows, "itd", "lif", "memory")[0.5][1:3], (0.25, 0.125 * 2 ** 0.5))
+    assert np.allclose(baselines.over_seeds(rows, "itd", "sgbrian", "peak_rss_mib_per_sample")[0.5][1:3],
+                       (4.0, 2.0))
     table = baselines.summary_table(rows, "itd").splitlines()
     assert table[:3] == ["itd: steps 15 / 30", "| system | 1 ms | 0.5 ms |", "|---|---|---|"]
     assert "| sgbrian score | 0.400 ± 0.000 (1) | 0.900 ± 0.100 |" in table
     assert "| BPTT LIF score | - | 0.250 ± 0.071 (2) |" in table
     assert "| sgbrian s / sample | 0.005 ± 0.000 (1) | 0.020 ± 0.010 |" in table
+    assert "| sgbrian MiB / sample (learner state) | 0.250 ± 0.000 (1) | 0.500 ± 0.000 (2) |" in table
+    assert "| BPTT LIF MiB / sample (autograd) | - | 0.250 ± 0.177 (2) |" in table
     assert "| sgbrian MiB / sample (peak RSS) | 1.00 ± 0.00 (1) | 4.00 ± 2.00 |" in table
-    assert "| BPTT LIF MiB / sample (autograd) | - | 0.25 ± 0.18 (2) |" in table
-    assert len(table) == 3 + 3 * 2
+    assert "| BPTT LIF MiB / sample (peak RSS) | - | 9.00 ± 0.00 (2) |" in table
+    assert len(table) == 3 + 4 * 2

@@ -566,3 +566,38 @@ def test_spatial_hidden_gradients_equal_finite_differences_with_inactive_units(r
     post = net.synapses[0].j[:]
     assert np.all(grads["w0"][inactive[post]] == 0) and np.all(grads["v1"][inactive] == 0)
     assert np.all(grads["b1"][inactive] == 0) and np.all(grads["b1"][~inactive] != 0)
+
+
+def test_the_learners_state_bytes_are_its_buffers_fixed_by_delays_and_batch_not_by_steps(rng):
+    """Engine.state_nbytes: the sender cascades ((L + 1) steps x batch x senders x (K+1)),
+    the gradient windows, the exact rule's traces and its dense gradient, counted from
+    their shapes here; the same after a run; views of Brian2's arrays, the parameters and
+    their dense copies are not counted."""
+    from scipy.fft import next_fast_len
+    net, signal = _net(rng)                          # K = 4, delays of 0-3 steps
+    learner = OnlineLearner(net, MSELoss(), rule="exact", train=("w", "v", "b", "d"))
+    for batch in (1, 3):
+        engine = learner.engine(batch)
+        expected = 0
+        for l, conn in enumerate(engine.connections):
+            lag = conn.max_steps
+            slots = max(2, lag + 1) if l == 0 else 2       # only the first keeps delayed buckets
+            expected += 8 * slots * batch * conn.n_pre * 5 + 8 * 5 * 5    # history, P transposed
+            expected += sum(a.nbytes for a in (conn.P, conn.taus, conn.pre, conn.post, conn.delays,
+                                               conn.delay_index))
+            for K1, wg in [(5, engine.weight_grads[l])] + (
+                    [(4, engine.delay_grads[l])] if l in engine.delay_grads else []):
+                length = next_fast_len(lag + wg.size, real=True)
+                expected += 8 * length * batch * K1 * (conn.n_pre + conn.n_post)
+        readout = engine.connections[1]
+        n_h, n_in = 4, 3
+        expected += 8 * n_h * n_in                                        # w0_dense
+        slots = max(2, readout.max_steps + 1)
+        expected += 8 * slots * batch * 5 * n_h * n_in                    # w0 trace, bucket-major
+        expected += 8 * slots * batch * (n_h * 5) * 5 + 8 * slots * batch * n_h * 5   # v1, b1
+        expected += 2 * 8 * 5 * 5                                         # their P transposed
+        expected += sum(index.nbytes for index, _ in engine.exact.values() if index is not None)
+        assert engine.state_nbytes() == expected, batch
+    before = learner.engine(1).state_nbytes()
+    learner.evaluate([_mse_sample(rng, signal)])
+    assert learner.engine(1).state_nbytes() == before
