@@ -232,6 +232,23 @@ def _figure(name, monkeypatch, tmp_path):
     return kept["fig"]
 
 
+def _drawn(name, csv_path, monkeypatch, tmp_path):
+    """Figure script ``name``'s ``draw`` of ``csv_path`` in this process; its figure."""
+    monkeypatch.syspath_prepend(FIGURES)
+    module = importlib.import_module(name)
+    kept = {}
+    monkeypatch.setattr(module, "save", lambda fig, stem: kept.setdefault("fig", fig))
+    module.draw(str(csv_path), str(tmp_path))
+    sys.modules.pop(name)
+    return kept["fig"]
+
+
+def _errorbar_points(container):
+    """(x, y, half height of each error bar) of a matplotlib errorbar container."""
+    line, _, (bars,) = container
+    return line.get_xdata(), line.get_ydata(), [np.diff(seg[:, 1])[0] / 2 for seg in bars.get_segments()]
+
+
 def test_figure_1_plots_gamma_densities_and_cdfs(monkeypatch, tmp_path):
     """The plotted bucket curves are tau * gamma.pdf and gamma.cdf of order k (scipy)."""
     fig = _figure("fig1_kernels", monkeypatch, tmp_path)
@@ -280,20 +297,14 @@ def test_figure_5_plots_the_mean_and_sample_sd_over_seeds_per_metric(monkeypatch
                     writer.writerow({"task": task, "metric": metric, "dt_ms": dt, "seed": seed,
                                      "deviation": 0.1, "events_per_neuron_per_s": 100,
                                      "trained_score": value, "wall_s_per_sim_s": 1.0})
-    monkeypatch.syspath_prepend(FIGURES)
-    module = importlib.import_module("fig5_temporal_precision")
-    kept = {}
-    monkeypatch.setattr(module, "save", lambda fig, stem: kept.setdefault("fig", fig))
-    module.draw(str(path), str(tmp_path))
-    sys.modules.pop("fig5_temporal_precision")
-    accuracy_panel, nrmse_panel = kept["fig"].axes[2], kept["fig"].axes[3]
+    fig = _drawn("fig5_temporal_precision", path, monkeypatch, tmp_path)
+    accuracy_panel, nrmse_panel = fig.axes[2], fig.axes[3]
     for ax, key in ((accuracy_panel, ("itd", "accuracy")), (nrmse_panel, ("delay", "nrmse"))):
         (container,) = ax.containers                    # one task per panel here
-        line, _, (bars,) = container
-        np.testing.assert_allclose(line.get_xdata(), [0.5, 1.0])
+        x, y, half_widths = _errorbar_points(container)
+        np.testing.assert_allclose(x, [0.5, 1.0])
         expected = [scores[key][0.5], scores[key][1.0]]
-        np.testing.assert_allclose(line.get_ydata(), [np.mean(v) for v in expected])
-        half_widths = [np.diff(seg[:, 1])[0] / 2 for seg in bars.get_segments()]
+        np.testing.assert_allclose(y, [np.mean(v) for v in expected])
         np.testing.assert_allclose(half_widths, [np.std(v, ddof=1) for v in expected], atol=1e-12)
 
 
@@ -318,13 +329,7 @@ def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(mo
             # sgbrian's learner state in the 8th field (its peak RSS then 100: not plotted)
             rss, state = (100.0, kept_or_rss) if system == "sgbrian" else (kept_or_rss, "")
             writer.writerow([system, "timing", dt, seed, steps, score, seconds, rss, autograd, state])
-    monkeypatch.syspath_prepend(FIGURES)
-    module = importlib.import_module("fig8_vs_bptt")
-    kept = {}
-    monkeypatch.setattr(module, "save", lambda fig, stem: kept.setdefault("fig", fig))
-    module.draw(str(path), str(tmp_path))
-    sys.modules.pop("fig8_vs_bptt")
-    fig = kept["fig"]
+    fig = _drawn("fig8_vs_bptt", path, monkeypatch, tmp_path)
     r2 = 2 ** 0.5        # the sample sd of two values a, b is |a - b| / sqrt(2)
     expected = {  # panel: {system: (means at 60 and 120 steps, sample sds)}
         0: {"sgbrian": ([0.95, 1.0], [0.1 / r2, 0.0]), "lif": ([0.7, 0.3], [0.2 / r2, 0.2 / r2])},
@@ -334,11 +339,10 @@ def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(mo
         containers = fig.axes[panel].containers
         assert len(containers) == 2
         for container, system in zip(containers, ["sgbrian", "lif"]):
-            line, _, (bars,) = container
+            x, y, half_widths = _errorbar_points(container)
             means, sds = by_system[system]
-            np.testing.assert_allclose(line.get_xdata(), [60, 120])
-            np.testing.assert_allclose(line.get_ydata(), means, rtol=1e-12)
-            half_widths = [np.diff(seg[:, 1])[0] / 2 for seg in bars.get_segments()]
+            np.testing.assert_allclose(x, [60, 120])
+            np.testing.assert_allclose(y, means, rtol=1e-12)
             np.testing.assert_allclose(half_widths, sds, rtol=1e-9, atol=1e-15)
     caption = fig.texts[-1].get_text()
     # sgbrian: score 0.95 -> 1.00, memory 3/3 = x1.0, time 0.05/0.02 = x2.5;
