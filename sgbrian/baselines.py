@@ -26,9 +26,7 @@ import threading
 import time
 
 import numpy as np
-from brian2 import ms  # noqa: F401  (also used by analyses/baselines.py)
-
-from brian2 import defaultclock, prefs
+from brian2 import defaultclock, ms, prefs
 
 from .experiments import EXPERIMENTS, build_learner
 from .precision import task_data, train_at, update_interval
@@ -244,7 +242,8 @@ def over_seeds(rows, task, system, key):
 
 def summary_table(rows, task, seeds=3):
     """Markdown table of ``task``: one column per dt (coarsest first), one row per system
-    and quantity (score, training seconds per sample, memory per sample), each cell
+    and quantity (score, training seconds per sample, memory kept for learning per sample,
+    peak RSS per sample), each cell
     "mean ± sd", with "(n)" where fewer than ``seeds`` seeds ran and "-" where none did.
     The first line gives the time steps per sample at each dt."""
     systems = [s for s in SYSTEMS if any(r["task"] == task and r["system"] == s for r in rows)]

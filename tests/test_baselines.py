@@ -95,6 +95,10 @@ def test_quick_side_by_side_run_writes_every_system_task_and_dt(tmp_path):
                           and float(c["dt_ms"]) == 1.0)
             assert int(r["steps"]) == 2 * int(coarse["steps"])
         assert (float(r["autograd_mib_per_sample"]) > 0) == (r["system"] != "sgbrian")
+        # the learner's buffers, measured for sgbrian's points only
+        assert (r["learner_state_mib_per_sample"] != "") == (r["system"] == "sgbrian")
+        if r["system"] == "sgbrian":
+            assert float(r["learner_state_mib_per_sample"]) > 0
     # --collect rewrites the same CSV from the kept job results, running nothing (a job
     # result removed first: its row goes, and it is not rerun)
     first = (tmp_path / "baselines.csv").read_text()
@@ -163,6 +167,10 @@ def test_summary_table_gives_mean_and_sample_sd_over_seeds_by_hand():
             row("sgbrian", 0.5, 2, 1.00, 0.030, 6.0, "", 30), row("sgbrian", 1.0, 0, 0.40, 0.005, 1.0, 0.25, 15),
             row("lif", 0.5, 0, 0.30, 0.002, 9.0, 0.125, 30), row("lif", 0.5, 1, 0.20, 0.004, 9.0, 0.375, 30),
             {**row("lif", 0.5, 0, 0.1, 0.1, 0.1, 0.1, 30), "task": "timing"}]      # another task: left out
+    states = [{"task": "itd", "dt_ms": 0.5, "seed": 2, "learner_state_mib_per_sample": 0.75}]
+    merged = baselines.with_learner_state(rows, states)         # fills seed 2 at 0.5 ms only
+    assert [r["learner_state_mib_per_sample"] for r in merged[:4]] == ["0.5", "0.5", 0.75, "0.25"]
+    assert merged[4:] == rows[4:]                                # BPTT rows unchanged
     summary = baselines.over_seeds(rows, "itd", "sgbrian", "score")
     # mean 0.9, sample sd sqrt(((0.1)^2 + 0 + (0.1)^2) / 2) = 0.1; one seed at 1 ms: sd 0
     assert summary[0.5][0] == 30 and summary[0.5][3] == 3
