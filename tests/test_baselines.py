@@ -192,3 +192,16 @@ def test_summary_table_gives_mean_and_sample_sd_over_seeds_by_hand():
     assert "| sgbrian MiB / sample (peak RSS) | 1.00 ± 0.00 (1) | 4.00 ± 2.00 |" in table
     assert "| BPTT LIF MiB / sample (peak RSS) | - | 9.00 ± 0.00 (2) |" in table
     assert len(table) == 3 + 4 * 2
+
+
+def test_the_learner_state_is_flat_without_delays_and_grows_with_delays_in_steps():
+    """sgbrian_state_point: timing's network has no synaptic delays, so its learner keeps
+    the same bytes at any dt; ITD's delays (up to 1 ms) span twice the steps at half the
+    dt, so its sender cascades and gradient windows grow (without doubling: the readout's
+    buffers and the traces do not depend on dt)."""
+    timing = [baselines.sgbrian_state_point("timing", dt, 0, mode="quick")["learner_state_mib_per_sample"]
+              for dt in (1.0, 0.5)]
+    assert timing[0] == timing[1] > 0
+    itd = [baselines.sgbrian_state_point("itd", dt, 0, mode="quick")["learner_state_mib_per_sample"]
+           for dt in (0.1, 0.05)]
+    assert itd[0] < itd[1] < 2 * itd[0]
