@@ -120,7 +120,7 @@ def main():
     print(f"{'task':>7} {'system':>10} {'dt':>5} {'seed':>4} {'steps':>6} {'score':>7} "
           f"{'s/sample':>9} {'RSS MiB/s.':>10} {'kept MiB/s.':>11}")
     for r in sorted(rows, key=lambda r: (r["task"], r["system"], -r["dt_ms"], r["seed"])):
-        kept = r.get("learner_state_mib_per_sample" if r["system"] == "sgbrian" else "autograd_mib_per_sample")
+        kept = r.get(baselines.memory_key(r["system"]))
         print(f"{r['task']:>7} {r['system']:>10} {r['dt_ms']:>5} {r['seed']:>4} {r['steps']:>6} "
               f"{r['score']:>7.3f} {r['train_s_per_sample']:>9.4f} "
               f"{r['peak_rss_mib_per_sample']:>10.3f} {float('nan') if kept is None else kept:>11.3f}")

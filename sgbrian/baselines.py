@@ -216,8 +216,12 @@ def memory_per_sample(row):
     """The memory a learning method keeps per sample, MiB: for BPTT the tensors autograd
     saves for the backward pass (``autograd_mib_per_sample``), for sgbrian the learner's
     buffers (``learner_state_mib_per_sample``, :func:`sgbrian_state_point`)."""
-    key = "learner_state_mib_per_sample" if row["system"] == "sgbrian" else "autograd_mib_per_sample"
-    return float(row[key])
+    return float(row[memory_key(row["system"])])
+
+
+def memory_key(system):
+    """The CSV column of the memory ``system`` keeps for learning (see :func:`memory_per_sample`)."""
+    return "learner_state_mib_per_sample" if system == "sgbrian" else "autograd_mib_per_sample"
 
 
 def over_seeds(rows, task, system, key):
