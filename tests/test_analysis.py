@@ -349,3 +349,24 @@ def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(mo
     # lif: 0.70 -> 0.30, memory 0.4/0.2 = x2.0, time 0.012/0.003 = x4.0
     assert ("timing: sgbrian (60-120 steps) accuracy 0.95 -> 1.00, memory x1.0, time x2.5; "
             "lif (60-120 steps) accuracy 0.70 -> 0.30, memory x2.0, time x4.0") in caption
+
+
+def test_figure_8_draws_the_delay_nrmse_on_a_log_axis_and_accuracy_on_a_linear_one(monkeypatch, tmp_path):
+    """The delay task's NRMSE spans decades across systems (0.05 to 19 in the measured
+    run), so its score panel is logarithmic; accuracies (0 to 1) stay linear; the time and
+    memory panels are logarithmic for every task."""
+    import csv
+    path = tmp_path / "baselines.csv"
+    columns = ["system", "task", "dt_ms", "seed", "steps", "score", "train_s_per_sample",
+               "peak_rss_mib_per_sample", "autograd_mib_per_sample", "learner_state_mib_per_sample"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for task, score in (("delay", 0.05), ("timing", 1.0)):
+            for dt, steps in ((1.0, 60), (0.5, 120)):
+                writer.writerow(["sgbrian", task, dt, 0, steps, score, 0.01, 1.0, 0.0, 0.5])
+                writer.writerow(["lif", task, dt, 0, steps, 20 * score if task == "delay" else 0.5,
+                                 0.01, 1.0, 0.2, ""])
+    fig = _drawn("fig8_vs_bptt", path, monkeypatch, tmp_path)
+    scales = [[ax.get_yscale() for ax in fig.axes[3 * row:3 * row + 3]] for row in range(2)]
+    assert scales == [["log", "log", "log"], ["linear", "log", "log"]]     # delay, then timing
