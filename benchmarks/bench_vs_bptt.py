@@ -4,7 +4,9 @@ ITD (dt 0.05 ms) and timing (dt 1 ms) at the experiments' own sizes and epochs: 
 (cython, batch 32, its experiment settings) and the BPTT baselines of
 ``sgbrian.baselines`` (torch on one thread, batch 32, the same epochs; learning rate and
 tau_mem from analyses/out/baselines_tuning.csv when it exists, else the first of each
-grid). Prints samples/s, test accuracy and the ratio sgbrian / BPTT.
+grid), each after an untimed quick-mode run of every system (``warm_up``: compilation
+and first allocations are one-time costs). Prints samples/s, test accuracy and the ratio
+sgbrian / BPTT.
 
 Then the floor of any exact online training of the same network at the same batch, in
 the same run: the forward run alone (``evaluate`` of the training set at batch 32: the
@@ -63,6 +65,19 @@ def sgbrian_floor(task, dt):
     return forward, trace
 
 
+def warm_up(task, dt):
+    """One untimed quick-mode run of every system on ``task`` at ``dt``, so that the timed
+    runs leave out one-time costs: Brian2's Cython compilation (a cold cache on a new
+    machine made sgbrian 4-5 times slower in the first timed run), numba's compilation
+    of the trace kernel in this process, torch's first allocations. On ITD this covers
+    the compilation; on timing the quick task's code differs in part from the full one's,
+    so on a cold cache the first run of the bench is still slower there (92 against 258
+    samples/s, 2026-12-02): run it twice on a new machine."""
+    baselines.sgbrian_point(task, dt, 0, "quick", target="cython")
+    for system in [s for s in baselines.systems_for(task) if s != "sgbrian"]:
+        baselines.bptt_point(system, task, dt, 0, "quick", *tuned(system, task))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["itd", "timing"])
@@ -71,6 +86,7 @@ def main():
         sys.exit(baselines.INSTALL)
     for task in args.tasks:
         dt = float(EXPERIMENTS[task].dt / baselines.ms)
+        warm_up(task, dt)
         ours = baselines.sgbrian_point(task, dt, 0, "full", target="cython")
         print(f"{task} sgbrian: {1 / ours['train_s_per_sample']:.1f} samples/s, "
               f"accuracy {ours['score']:.3f}", flush=True)
