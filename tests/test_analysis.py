@@ -243,6 +243,11 @@ def _drawn(name, csv_path, monkeypatch, tmp_path):
     return kept["fig"]
 
 
+#: The columns of analyses/out/baselines.csv that figure 8 reads.
+BASELINE_COLUMNS = ["system", "task", "dt_ms", "seed", "steps", "score", "train_s_per_sample",
+                    "peak_rss_mib_per_sample", "autograd_mib_per_sample", "learner_state_mib_per_sample"]
+
+
 def _errorbar_points(container):
     """(x, y, half height of each error bar) of a matplotlib errorbar container."""
     line, _, (bars,) = container
@@ -316,15 +321,13 @@ def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(mo
     caption's verdict gives the first and last score and the growth of memory and time."""
     import csv
     path = tmp_path / "baselines.csv"
-    columns = ["system", "task", "dt_ms", "seed", "steps", "score", "train_s_per_sample",
-               "peak_rss_mib_per_sample", "autograd_mib_per_sample", "learner_state_mib_per_sample"]
     rows = [("sgbrian", 1.0, 0, 60, 1.0, 0.01, 2.0, 0.0), ("sgbrian", 1.0, 1, 60, 0.9, 0.03, 4.0, 0.0),
             ("sgbrian", 0.5, 0, 120, 1.0, 0.04, 3.0, 0.0), ("sgbrian", 0.5, 1, 120, 1.0, 0.06, 3.0, 0.0),
             ("lif", 1.0, 0, 60, 0.8, 0.002, 50.0, 0.1), ("lif", 1.0, 1, 60, 0.6, 0.004, 70.0, 0.3),
             ("lif", 0.5, 0, 120, 0.2, 0.010, 60.0, 0.4), ("lif", 0.5, 1, 120, 0.4, 0.014, 60.0, 0.4)]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(columns)
+        writer.writerow(BASELINE_COLUMNS)
         for system, dt, seed, steps, score, seconds, kept_or_rss, autograd in rows:
             # sgbrian's learner state in the 8th field (its peak RSS then 100: not plotted)
             rss, state = (100.0, kept_or_rss) if system == "sgbrian" else (kept_or_rss, "")
@@ -357,11 +360,9 @@ def test_figure_8_draws_the_delay_nrmse_on_a_log_axis_and_accuracy_on_a_linear_o
     memory panels are logarithmic for every task."""
     import csv
     path = tmp_path / "baselines.csv"
-    columns = ["system", "task", "dt_ms", "seed", "steps", "score", "train_s_per_sample",
-               "peak_rss_mib_per_sample", "autograd_mib_per_sample", "learner_state_mib_per_sample"]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(columns)
+        writer.writerow(BASELINE_COLUMNS)
         for task, score in (("delay", 0.05), ("timing", 1.0)):
             for dt, steps in ((1.0, 60), (0.5, 120)):
                 writer.writerow(["sgbrian", task, dt, 0, steps, score, 0.01, 1.0, 0.0, 0.5])
