@@ -76,7 +76,9 @@ MUTANTS ?=
 mutation: $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn,mutation]'
 	rm -rf mutants
-	start=$$(date +%s); $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); \
+	start=$$(date +%s); $(PY) tests/mutation_selection.py mutants/selection.json && \
+	  SGBRIAN_MUTATION_SELECTION=$(CURDIR)/mutants/selection.json \
+	  $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); \
 	  echo "mutmut run: exit $$?, wall $$(( $$(date +%s) - start )) s" | tee mutants/wall.txt
 	$(VENV)/bin/mutmut results --all true > mutants/results.txt
 	$(PY) tests/mutation_report.py mutants | tee mutants/report.txt

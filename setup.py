@@ -9,7 +9,8 @@ setup(
     python_requires=">=3.10",
     install_requires=["brian2>=2.5.4", "numpy", "scipy", "sympy", "matplotlib", "Cython",
                       "dask", "distributed", "tqdm", "numba"],
-    extras_require={"test": ["pytest", "pytest-xdist", "h5py", "hypothesis"], "mutation": ["mutmut"],
+    extras_require={"test": ["pytest", "pytest-xdist", "h5py", "hypothesis", "mutmut"],
+                    "mutation": ["mutmut"],
                     "baselines": ["torch", "snntorch"], "genn": ["brian2genn==1.7.0"]},
     entry_points={"console_scripts": ["sgbrian=sgbrian.cli:main"]},
 )

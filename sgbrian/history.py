@@ -69,7 +69,7 @@ class PayloadHistory:
                "{\n    int s = step % slots;\n    if (s < 0) s += slots;\n    " + body + "\n}\n")
         cython = (f"cdef double {name}({args}):\n    global _namespace{array}\n"
                   "    cdef int s = step % slots\n    if s < 0:\n        s += slots\n    "
-                  + body.replace(";", "").replace("\n    return", "\n    return") + "\n")
+                  + body.replace(";", "") + "\n")
         # numpy: the plain function, without Brian2's unit-checking wrapper, which formats
         # the returned array into a message at every call (a fifth of a small network's
         # run time); the arguments and the result are dimensionless numbers anyway

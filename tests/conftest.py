@@ -46,6 +46,41 @@ def _empty_brian_caches_once_per_mutant():
         _caches_emptied_for = mutant
 
 
+def _mutation_selection():
+    """{mutant: ids of the fast tests that execute its changed statement}, from the file
+    ``make mutation`` writes with ``tests/mutation_selection.py`` and names in
+    SGBRIAN_MUTATION_SELECTION; None outside it. Read once, in mutmut's parent process
+    (its warm-up collection), so that the forked runs of the mutants share it."""
+    path = os.environ.get("SGBRIAN_MUTATION_SELECTION")
+    if not path:
+        return None
+    from mutation_selection import load_selection
+    return load_selection(path)
+
+
+MUTATION_SELECTION = _mutation_selection()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``make mutation``: of the tests mutmut gives for a mutant (those that call the
+    mutated function), run those that execute the changed statement; the others run as on
+    the unmutated package and cannot kill it. Where none does, one test is reported skipped
+    and the run passes: the mutant is recorded as survived."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST")
+    if MUTATION_SELECTION is None or mutant not in MUTATION_SELECTION:
+        return
+    executing = MUTATION_SELECTION[mutant]
+    keep = [item for item in items if item.nodeid in executing]
+    if not keep and items:
+        keep = items[:1]
+        keep[0].add_marker(pytest.mark.skip(
+            reason=f"no fast test executes the statement {mutant} changes: survived"))
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def fresh_brian():
     """Every test starts from Brian2's defaults: numpy target, dt = 0.1 ms.

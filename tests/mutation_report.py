@@ -13,6 +13,10 @@ mutant) and prints
   (a survivor runs every fast test that covers its function; a killed mutant stops at the
   first failing test), which is where a new test or a cheaper covering test saves time.
 
+With the run's ``selection.json`` (``tests/mutation_selection.py``) beside the records, it
+also says for how many mutants the tests were chosen per changed statement, and how many
+survivors change a statement that no fast test executes (they count as survived).
+
 Usage: ``python tests/mutation_report.py [mutants] [--top N]``.
 """
 import argparse
@@ -65,8 +69,20 @@ def kill_rates(counts):
     return covered, every
 
 
-def report(records, top=15):
-    """The text of the report for ``records`` (see the module's docstring)."""
+def selection_counts(records, selection):
+    """(mutants run on the tests that execute their statement, survivors that no fast test
+    executes: recorded as survived without running one) for a selection of
+    ``tests/mutation_selection.py`` ({mutant key: test ids})."""
+    placed = [result for key, result, _ in records if key in selection]
+    unexecuted = sum(1 for key, result, _ in records
+                     if result == "survived" and key in selection and not selection[key])
+    return len(placed), unexecuted
+
+
+def report(records, top=15, selection=None):
+    """The text of the report for ``records`` (see the module's docstring); with
+    ``selection`` (the statement-level test choice of the run), also how many mutants it
+    placed and how many survivors no fast test executes."""
     per_module = collections.defaultdict(collections.Counter)
     seconds = collections.Counter()
     survivor_cost = collections.defaultdict(lambda: [0, 0.0])
@@ -91,7 +107,12 @@ def report(records, top=15):
                   f"(no test counts as survived): {every:.1f}%",
               "seconds of tests per outcome (sum over mutants, not wall time): "
               + ", ".join(f"{name} {seconds[name]:.0f}" for name in ("killed", "survived", "other")),
-              "", "functions whose survivors cost the most (survivors, seconds):"]
+              ]
+    if selection is not None:
+        placed, unexecuted = selection_counts(records, selection)
+        lines.append(f"tests chosen per changed statement for {placed} of {len(records)} mutants; "
+                     f"{unexecuted} survivors change a statement no fast test executes")
+    lines += ["", "functions whose survivors cost the most (survivors, seconds):"]
     ranked = sorted(survivor_cost.items(), key=lambda item: -item[1][1])[:top]
     lines += [f"  {seconds_spent:7.0f} s  {count:4d}  {name}" for name, (count, seconds_spent) in ranked]
     return "\n".join(lines)
@@ -102,7 +123,12 @@ def main():
     parser.add_argument("folder", nargs="?", default="mutants")
     parser.add_argument("--top", type=int, default=15, help="how many costly functions to list")
     args = parser.parse_args()
-    print(report(read_records(args.folder), args.top))
+    path = pathlib.Path(args.folder) / "selection.json"
+    selection = None
+    if path.exists():
+        from mutation_selection import load_selection
+        selection = load_selection(path)
+    print(report(read_records(args.folder), args.top, selection))
 
 
 if __name__ == "__main__":

@@ -319,3 +319,81 @@ def test_a_replicated_network_runs_each_copy_like_the_original_with_its_input():
     assert any(np.abs(a).max() > 0.01 for a in alone[0])
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         build(inputs[0]).replicate(0)
+
+
+def test_a_payload_history_is_a_ring_of_max_lag_plus_one_rows_for_every_target():
+    """PayloadHistory("L1", n=3, max_lag=2): slot = step mod 3, entry slot * n + i; the
+    numpy, C++ and Cython implementations of payload_store / payload_read as written
+    here by hand, on the one buffer."""
+    from sgbrian.history import PayloadHistory
+    h = PayloadHistory("L1", 3, 2)
+    assert h.key == "L1" and h.slots == 3 and h.buffer.tolist() == [0.0] * 9
+    assert h.namespace() == {"payload_store": h.store, "payload_read": h.read,
+                             "payload_slots": 3}
+    store, read = (f.implementations["numpy"].get_code(None) for f in (h.store, h.read))
+    # the function's own code (Brian2's discard_units copy), not the unit-checking wrapper
+    assert store.__code__ is h.store.pyfunc.__code__ and read.__code__ is h.read.pyfunc.__code__
+    out = store(np.array([1, 2]), np.array([0, 2]), 4, 3, 3)        # step 4: slot 1
+    assert out.dtype == np.float64 and out.tolist() == [1.0, 2.0]
+    assert h.buffer.tolist() == [0, 0, 0, 1, 0, 2, 0, 0, 0]
+    assert read(np.array([2, 0, 1]), 7, 3, 3).tolist() == [2.0, 1.0, 0.0]   # 7 mod 3 = 1
+    assert read(np.array([0]), 5, 3, 3).tolist() == [0.0]
+    h.reset()
+    assert h.buffer.tolist() == [0.0] * 9
+    for function, kind, types, stateless in (
+            (h.store, "store", ["float", "integer", "integer", "integer", "integer"], False),
+            (h.read, "read", ["integer"] * 4, True)):
+        assert (function._arg_types, function._arg_units, function._return_type,
+                function._return_unit, function.stateless) == (types, [1] * len(types),
+                                                                "float", 1, stateless)
+        for target in ("cpp", "cython"):
+            impl = function.implementations[target]
+            assert impl.name == f"_payload_{kind}_L1"
+            assert impl.get_namespace(None) == {"L1_payloads": h.buffer}
+            assert impl.get_namespace(None)["L1_payloads"] is h.buffer
+    ring_cpp = "{\n    int s = step % slots;\n    if (s < 0) s += slots;\n    "
+    assert h.store.implementations["cpp"].get_code(None) == {"support_code": (
+        "static inline double _payload_store_L1(const double q, const int i, const int step, "
+        "const int n, const int slots)\n" + ring_cpp
+        + "_namespaceL1_payloads[s*n + i] = q;\n    return q;\n}\n")}
+    assert h.read.implementations["cpp"].get_code(None) == {"support_code": (
+        "static inline double _payload_read_L1(const int i, const int step, const int n, "
+        "const int slots)\n" + ring_cpp + "return _namespaceL1_payloads[s*n + i];\n}\n")}
+    ring_cython = ("    global _namespaceL1_payloads\n    cdef int s = step % slots\n"
+                   "    if s < 0:\n        s += slots\n    ")
+    assert h.store.implementations["cython"].get_code(None) == (
+        "cdef double _payload_store_L1(double q, int i, int step, int n, int slots):\n"
+        + ring_cython + "_namespaceL1_payloads[s*n + i] = q\n    return q\n")
+    assert h.read.implementations["cython"].get_code(None) == (
+        "cdef double _payload_read_L1(int i, int step, int n, int slots):\n"
+        + ring_cython + "return _namespaceL1_payloads[s*n + i]\n")
+
+
+def test_a_replica_keeps_every_layer_setting_and_the_delay_mode():
+    """replicate(2) of networks built with non-default settings: binary payload, the GeNN
+    schedule, distinct bucket time constants, extra equations integrated by Euler
+    (method_options), one delay for all synapses (homogeneous mode) and seed 7; each
+    setting is read back from the replica's layers and synapses."""
+    from brian2 import defaultclock
+    import sgbrian
+    from sgbrian.learning import layer_taus
+    defaultclock.dt = 0.5 * ms
+    taus = np.array([1.0, 2.0, 3.0]) * ms
+    net = sgbrian.feedforward([2, 3, 2], K=3, tau=taus, signal=np.zeros((4, 2)),
+                              delay=1 * ms, homogeneous_delay=True, payload="binary",
+                              schedule="genn", seed=7, extra="da/dt = -a/(4*ms) : 1",
+                              method_options={"others": "euler"})
+    replica = net.replicate(2)
+    assert replica.seed == 7 and len(replica.layers) == 3
+    assert replica.layers[0].kind == "analog" and replica.layers[0].n == 4
+    assert replica.layers[0].payload == "binary"
+    hidden = net.layers[1].group.state_updater.method_options
+    assert hidden == {"others": "euler"}                 # extensions: hidden layers only
+    for layer, original in zip(replica.layers[1:], net.layers[1:]):
+        assert (layer.payload, layer.schedule, layer.K) == ("binary", "genn", 3)
+        np.testing.assert_array_equal(layer_taus(layer), [1e-3, 2e-3, 3e-3])
+        assert (layer.group.state_updater.method_options
+                == original.group.state_updater.method_options)
+    for original, copy in zip(net.synapses, replica.synapses):
+        assert np.ndim(copy.delay[:]) == 0 and float(copy.delay[:] / ms) == 1.0
+        assert len(copy) == 2 * len(original)

@@ -92,6 +92,11 @@ def test_the_learner_checks_its_inputs_before_running():
         with pytest.raises(ValueError, match="loss must be a loss object"):
             OnlineLearner(net, loss)
     learner = OnlineLearner(net, MSELoss())
+    with pytest.raises(ValueError, match=r"^train must hold at least one sample$"):
+        learner.fit([], 1, progress=False)
+    for epochs in (0, 1.5):
+        with pytest.raises(ValueError, match=rf"^epochs must be an int >= 1, got {epochs!r}$"):
+            learner.fit([Sample(SIGNAL, np.zeros((10, 2)), 10)], epochs, progress=False)
     wide = Sample(SIGNAL, np.zeros((10, 3)), 10)
     with pytest.raises(ValueError, match=r"samples\[0\].target must have shape \(n_steps, 2\)"):
         learner.fit([wide], 1, progress=False)
@@ -123,3 +128,85 @@ def test_malformed_shd_files_are_named(tmp_path):
     write_shd(str(tmp_path / "nan.h5"), [[0.001, np.nan]], [[0, 1]], [0])
     with pytest.raises(ValueError, match="nan.h5: sample 0 has spike times that are NaN"):
         load_shd(str(tmp_path / "nan.h5"), 1 * ms, 10 * ms)
+
+
+def test_delay_steps_counts_whole_steps_to_a_relative_tolerance_of_1e_9():
+    """delay_steps: round(delay / dt) as int, refused when |ratio - round| > 1e-9 max(1, ratio)."""
+    from sgbrian.validation import delay_steps
+    dt = 0.1 * ms
+    steps = delay_steps("delay", np.array([0.0, 0.1, 2.5]) * ms, dt)
+    assert steps.dtype.kind == "i" and steps.tolist() == [0, 1, 25]
+    # 1e5 steps off by 1e-6 step: within 1e-9 of the ratio (1e-4), so accepted
+    assert delay_steps("delay", (1e5 + 1e-6) * dt, dt) == 100000
+    # 1 step off by 1.5e-9 step: past 1e-9 * max(1, 1)
+    with pytest.raises(ValueError, match=r"^delay must be a whole number of time steps"):
+        delay_steps("delay", (1 + 1.5e-9) * dt, dt)
+    with pytest.raises(ValueError, match=r"^axon_delay must be >= 0"):
+        delay_steps("axon_delay", -1 * ms, dt)
+
+
+def test_check_finite_returns_floats_and_names_the_parameter_of_a_bad_value():
+    """check_finite: a float array; times, text, NaN and inf refused with the name."""
+    from brian2 import Quantity
+    from sgbrian.validation import check_finite
+    out = check_finite("gain", [1, 2])
+    assert out.dtype == np.float64 and out.tolist() == [1.0, 2.0]
+    assert check_finite("gain", Quantity(2.0)).tolist() == 2.0
+    with pytest.raises(ValueError, match=r"^gain must be dimensionless, got 2\. \* msecond$"):
+        check_finite("gain", 2 * ms)
+    with pytest.raises(ValueError, match=r"^gain must be numeric, got \['a'\]$"):
+        check_finite("gain", ["a"])
+    with pytest.raises(ValueError, match=r"^gain must be finite .*1 bad entries, first at flat "
+                                         r"index 1$"):
+        check_finite("gain", [0.0, np.nan])
+
+
+def test_neuron_layer_names_each_bad_argument_and_sets_its_defaults():
+    """neuron_layer: each refused argument named in the message's first words; a
+    namespace entry may redefine neither a cascade constant nor a reserved name; the
+    defaults: group name layer<index>, bucket weights 1/(K+1) each."""
+    tau = 1 * ms
+    cases = [(dict(n=0), r"^n \(layer size\) must be >= 1, got 0$"),
+             (dict(index=0), r"^index \(layer position\) must be >= 1, got 0$"),
+             (dict(theta=-1.0), r"^theta must be > 0"),
+             (dict(bias=[0.0, 1.0, 2.0]), r"^bias must have shape \(2,\)"),
+             (dict(bias=[np.nan, 0.0]), r"^bias must be finite"),
+             (dict(v=[1.0, 2.0]), r"^v must have shape \(3,\)"),
+             (dict(v=np.ones((3, 3))), r"^v must have shape \(2, 3\)"),
+             (dict(v=[np.inf, 0.0, 0.0]), r"^v must be finite"),
+             (dict(namespace={"xi": 1.0}), r"^namespace may not redefine the package's names \['xi'\]"),
+             (dict(namespace={"tau_gamma": tau}),
+              r"^namespace may not redefine the package's names \['tau_gamma'\]")]
+    for change, message in cases:
+        arguments = {**dict(n=2, K=2, tau=tau, theta=0.1), **change}
+        with pytest.raises(ValueError, match=message):
+            neuron_layer(**arguments)
+    layer = neuron_layer(2, 2, tau, 0.1, index=3)
+    assert layer.group.name.startswith("layer3")
+    for k in range(3):
+        np.testing.assert_array_equal(getattr(layer.group, f"v_{k}")[:], [1 / 3, 1 / 3])
+
+
+def test_connect_names_each_bad_argument_and_keeps_a_given_name():
+    """connect: a target that is not a neuron layer or not further on, a delay of the
+    wrong shape, not a whole number of steps or an array with homogeneous_delay; a
+    single-synapse homogeneous connection and the synapses' name."""
+    tau = 1 * ms
+    source = neuron_layer(2, 2, tau, 0.1, index=1, max_delay=0.3 * ms, name="src")
+    target = neuron_layer(1, 2, tau, 0.1, index=2, name="tgt")
+    same = neuron_layer(1, 2, tau, 0.1, index=1, name="same")
+    inputs = spike_layer(1, [0], [1] * ms)
+    with pytest.raises(ValueError, match=r"^target must be a neuron layer, got a spikes layer$"):
+        connect(source, inputs, 1.0)
+    with pytest.raises(ValueError, match=r"^target\.index \(1\) must be > source\.index \(1\): "
+                                         r"the builder is feedforward$"):
+        connect(source, same, 1.0)
+    with pytest.raises(ValueError, match=r"^delay must have shape \(2, 1\)"):
+        connect(source, target, 1.0, delay=[0.1, 0.2, 0.3] * ms)
+    with pytest.raises(ValueError, match=r"^delay must be a whole number of time steps"):
+        connect(source, target, 1.0, delay=0.15 * ms)
+    with pytest.raises(ValueError, match=r"^delay must be a single time when "
+                                         r"homogeneous_delay=True$"):
+        connect(source, target, 1.0, delay=[[0.1], [0.2]] * ms, homogeneous_delay=True)
+    one = connect(inputs, target, 0.5, delay=0.2 * ms, homogeneous_delay=True, name="one")
+    assert one.name == "one" and len(one) == 1 and float(one.delay[:] / ms) == pytest.approx(0.2)
