@@ -75,7 +75,8 @@ def pytest_collection_modifyitems(config, items):
         keep = items[:1]
         keep[0].add_marker(pytest.mark.skip(
             reason=f"no fast test executes the statement {mutant} changes: survived"))
-    dropped = [item for item in items if item not in keep]
+    kept = {id(item) for item in keep}
+    dropped = [item for item in items if id(item) not in kept]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

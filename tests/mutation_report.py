@@ -73,10 +73,10 @@ def selection_counts(records, selection):
     """(mutants run on the tests that execute their statement, survivors that no fast test
     executes: recorded as survived without running one) for a selection of
     ``tests/mutation_selection.py`` ({mutant key: test ids})."""
-    placed = [result for key, result, _ in records if key in selection]
+    placed = sum(1 for key, _, _ in records if key in selection)
     unexecuted = sum(1 for key, result, _ in records
                      if result == "survived" and key in selection and not selection[key])
-    return len(placed), unexecuted
+    return placed, unexecuted
 
 
 def report(records, top=15, selection=None):
@@ -106,8 +106,7 @@ def report(records, top=15, selection=None):
     lines += ["", f"kill rate of the mutants a test covers: {covered:.1f}%; of every mutant run "
                   f"(no test counts as survived): {every:.1f}%",
               "seconds of tests per outcome (sum over mutants, not wall time): "
-              + ", ".join(f"{name} {seconds[name]:.0f}" for name in ("killed", "survived", "other")),
-              ]
+              + ", ".join(f"{name} {seconds[name]:.0f}" for name in ("killed", "survived", "other"))]
     if selection is not None:
         placed, unexecuted = selection_counts(records, selection)
         lines.append(f"tests chosen per changed statement for {placed} of {len(records)} mutants; "

@@ -349,8 +349,8 @@ def test_a_payload_history_is_a_ring_of_max_lag_plus_one_rows_for_every_target()
         for target in ("cpp", "cython"):
             impl = function.implementations[target]
             assert impl.name == f"_payload_{kind}_L1"
-            assert impl.get_namespace(None) == {"L1_payloads": h.buffer}
-            assert impl.get_namespace(None)["L1_payloads"] is h.buffer
+            namespace = impl.get_namespace(None)
+            assert list(namespace) == ["L1_payloads"] and namespace["L1_payloads"] is h.buffer
     ring_cpp = "{\n    int s = step % slots;\n    if (s < 0) s += slots;\n    "
     assert h.store.implementations["cpp"].get_code(None) == {"support_code": (
         "static inline double _payload_store_L1(const double q, const int i, const int step, "
