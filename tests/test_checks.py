@@ -10,7 +10,7 @@ from brian2 import Hz, defaultclock, ms, second
 
 from sgbrian import tasks
 from sgbrian.datasets import Sample, TaskData, load_shd, synthetic_shd, write_shd
-from sgbrian.encoding import check_spike_trains, sigma_delta
+from sgbrian.encoding import analog_input, check_spike_trains, sigma_delta
 from sgbrian.signals import band_limited_noise
 
 h5py = pytest.importorskip("h5py")
@@ -322,3 +322,19 @@ def test_shd_files_written_and_read_spike_by_spike(tmp_path):
                 f["labels"] = np.array([0] if "short" in fault else [0, 1])
         with pytest.raises(ValueError, match=re.escape(f"{bad}{':' if name != 'lacks' else ''} {message}")):
             load_shd(bad, 1 * ms, 5 * ms)
+
+
+def test_analog_input_names_its_sample_step_group_and_thresholds():
+    """analog_input: sample_dt named in its refusal; the default group name
+    analog_input...; theta one per channel, from a scalar or a list; y follows the
+    signal's samples."""
+    signal = np.array([[0.5, -1.0], [2.0, 0.25]])
+    for bad in (0 * ms, 2.0):
+        with pytest.raises(ValueError, match=r"^sample_dt must be "):
+            analog_input(signal, bad, 0.1)
+    group = analog_input(signal, 0.1 * ms, 0.1)
+    assert group.name.startswith("analog_input")
+    np.testing.assert_array_equal(group.theta[:], [0.1, 0.1])
+    named = analog_input(signal, 0.1 * ms, [0.1, 0.3], name="stim")
+    assert named.name == "stim"
+    np.testing.assert_array_equal(named.theta[:], [0.1, 0.3])

@@ -397,3 +397,78 @@ def test_a_replica_keeps_every_layer_setting_and_the_delay_mode():
     for original, copy in zip(net.synapses, replica.synapses):
         assert np.ndim(copy.delay[:]) == 0 and float(copy.delay[:] / ms) == 1.0
         assert len(copy) == 2 * len(original)
+
+
+def test_feedforward_draws_masks_weights_and_delays_in_the_documented_order():
+    """Per connection l, from one ``default_rng(seed)``: mask = U[0, 1) < p_connect, then
+    w ~ N(0, weight_scale^2 / max(1, p_connect * sizes[l-1])), then (random_delays) whole
+    steps uniform in [0, max_delay of the source]; synapses in row-major (pre, post)
+    order. The output layer keeps no payload history."""
+    from sgbrian import feedforward
+    sizes, p, scale, lags = [1, 6, 3], 0.6, 1.7, [3, 2]
+    net = feedforward(sizes, signal=np.zeros(5), p_connect=p, weight_scale=scale,
+                      random_delays=True, max_delay=[lag * 0.1 * ms for lag in lags], seed=11)
+    rng = np.random.default_rng(11)
+    for l, (syn, lag) in enumerate(zip(net.synapses, lags), start=1):
+        shape = (sizes[l - 1], sizes[l])
+        mask = rng.random(shape) < p
+        w = rng.normal(0.0, scale / np.sqrt(max(1.0, p * sizes[l - 1])), shape)
+        steps = rng.integers(0, lag + 1, shape)
+        pre, post = np.nonzero(mask)
+        np.testing.assert_array_equal(syn.i[:], pre)
+        np.testing.assert_array_equal(syn.j[:], post)
+        np.testing.assert_allclose(syn.w[:], w[pre, post], rtol=1e-12)
+        np.testing.assert_allclose(syn.delay[:] / ms, 0.1 * steps[pre, post], rtol=1e-9)
+    assert [layer.max_lag for layer in net.layers] == [3, 2, 0]
+    wide = feedforward([400, 30], signal=np.zeros((2, 400)), p_connect=0.5, weight_scale=2.0)
+    w = wide.synapses[0].w[:]
+    assert abs(len(w) / 12000 - 0.5) < 0.02                 # binomial sd 0.0046
+    assert abs(w.mean()) < 0.01 and abs(w.std() / (2.0 / np.sqrt(200)) - 1) < 0.05
+
+
+def test_feedforward_defaults_and_settings_reach_every_layer():
+    """Defaults: theta 0.05, weight_scale 1, seed 0, one delay per synapse (Brian2's
+    per-synapse ``delay``) unless homogeneous_delay and not random_delays; bucket_weights
+    and record reach the layers."""
+    from sgbrian import feedforward
+    signal = np.zeros((4, 2))
+    plain = feedforward([2, 3, 1], signal=signal)
+    given = feedforward([2, 3, 1], signal=signal, theta=0.05, weight_scale=1.0, seed=0)
+    for a, b in zip(plain.synapses, given.synapses):
+        np.testing.assert_array_equal(a.w[:], b.w[:])
+        assert not a.pre.variables["delay"].scalar
+    for layer in plain.layers[1:]:
+        np.testing.assert_array_equal(layer.group.theta[:], 0.05)
+    shared = feedforward([2, 3, 1], signal=signal, homogeneous_delay=True, delay=0.2 * ms,
+                         max_delay=0.2 * ms)
+    assert all(s.pre.variables["delay"].scalar for s in shared.synapses)
+    assert float(shared.synapses[0].delay / ms) == pytest.approx(0.2)
+    drawn = feedforward([2, 3, 1], signal=signal, homogeneous_delay=True, random_delays=True,
+                        max_delay=0.2 * ms)
+    assert not any(s.pre.variables["delay"].scalar for s in drawn.synapses)
+    per_synapse = feedforward([2, 3, 1], signal=signal, bucket_weights="synapse", K=2,
+                              record=("spikes", "signals", "buckets"))
+    assert [layer.bucket_weights for layer in per_synapse.layers[1:]] == ["synapse"] * 2
+    assert [sorted(m) for m in per_synapse.monitors] == [["signals", "spikes"],
+                                                        ["signals", "spikes"], ["signals", "spikes"]]
+
+
+@pytest.mark.parametrize("lag, derivative, max_bytes, size", [
+    (0, False, 2 ** 30, 32),            # at least 32 steps
+    (20, False, 2 ** 30, 80),           # 4 lags
+    (300, False, 2 ** 30, 512),         # at most 512 steps
+    (300, True, 192 * 400, 100),        # memory: (lag + size) rows of 3 * 2 * 4 * 8 bytes
+    (300, True, 192 * 310, 32),         # ... but never under 32
+])
+def test_a_weight_gradient_buffers_as_many_steps_as_its_memory_allows(lag, derivative,
+                                                                      max_bytes, size):
+    """size = clip(4 L, 32, max(32, min(512, max_bytes // row - L))) with row = n_pre *
+    batch * (K+1, or K for delays) * 8 bytes; the window holds L + size steps or more."""
+    conn = SimpleNamespace(P=np.eye(5), max_steps=lag, n_pre=3, batch=2, n_post=4,
+                           taus=np.ones(4))
+    gradient = WeightGradient(conn, derivative=derivative, max_bytes=max_bytes)
+    assert gradient.size == size
+    n_pre, length, batch, buckets = gradient.window.shape
+    assert (n_pre, batch, buckets) == (3, 2, 4 if derivative else 5)
+    assert length >= lag + size
+    assert gradient.vd.shape == (length, 2, buckets, 4)

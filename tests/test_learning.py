@@ -1,6 +1,7 @@
 """The online-learning plugin: exact gradients, rules, reliability."""
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -39,9 +40,11 @@ def _mse_sample(rng, signal, n_out=2):
     return Sample(signal, target, T)
 
 
-def _finite_differences(learner, samples, eps=1e-6):
+def _finite_differences(learner, samples, eps=1e-6, names=None):
     fd = {}
     for name, p in learner.params.items():
+        if names is not None and name not in names:
+            continue
         fd[name] = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             original = p[idx]
@@ -264,7 +267,6 @@ def test_checkpoint_and_parameter_files_cannot_run_code_and_bad_files_are_named(
 
 def _bad_files_are_named(learner, path, tmp_path):
     """The whole message of every refusal, one file at a time; the saved metadata."""
-    import re
     import sgbrian as package
     data = dict(np.load(path, allow_pickle=False))
     meta = json.loads(str(data["__meta__"]))
@@ -299,12 +301,33 @@ def _bad_files_are_named(learner, path, tmp_path):
 
 
 def test_progress_shows_epoch_loss_metric_and_event_rate(rng):
+    """fit's progress: a report after every tenth of the samples (20 samples: at 2, 4,
+    ..., 20 done) with the mean sample loss so far, then the epoch's line with the
+    numbers of the returned history (loss .4g, NRMSE .4f, the validation set's loss and
+    NRMSE, events per neuron per second .1f, seconds .1f). The validation numbers are
+    those of ``evaluate`` after the epoch."""
     net, signal = _net(rng)
     learner = OnlineLearner(net, MSELoss())
+    short = [Sample(signal[:6], rng.normal(0, 1, (6, 2)), 6) for _ in range(20)]
+    validation = short[:3]
     stream = io.StringIO()
-    learner.fit([_mse_sample(rng, signal)], 1, stream=stream)
-    text = stream.getvalue()
-    assert "epoch 0" in text and "nrmse" in text and "events/neuron/s" in text
+    history = learner.fit(short, 1, validation=validation, stream=stream)
+    reports = re.findall(r"\r  epoch 0: (\d+)/20 samples, loss (\S+), ", stream.getvalue())
+    assert [int(done) for done, _ in reports] == list(range(2, 21, 2))
+    assert reports[-1][1] == f"{history['loss'][0]:.4g}"     # the mean of all 20
+    h = history[0]
+    assert stream.getvalue().rsplit("\r", 1)[1] == (
+        f"epoch 0: loss {h['loss']:.4g}, nrmse {h['metric']:.4f}, val loss "
+        f"{h['val_loss']:.4g}, val nrmse {h['val_metric']:.4f}, "
+        f"{h['events_per_neuron_per_s']:.1f} events/neuron/s, {h['seconds']:.1f} s\n")
+    after = learner.evaluate(validation)
+    assert (h["val_loss"], h["val_metric"]) == (after["loss"], after["metric"])
+    plain, quiet = io.StringIO(), io.StringIO()
+    learner.fit(short[:2], 1, stream=plain)
+    assert re.fullmatch(r"(\r  epoch 0: \d/2 samples, loss \S+, \d+ s)+\repoch 0: loss \S+, "
+                        r"nrmse \d+\.\d{4}, \d+\.\d events/neuron/s, \d+\.\d s\n", plain.getvalue())
+    learner.fit(short[:2], 1, stream=quiet, progress=False)
+    assert quiet.getvalue() == ""
 
 
 def test_bad_learner_arguments_are_refused(rng):
@@ -442,16 +465,17 @@ def test_one_update_per_batch_applies_the_summed_gradient():
 def test_per_sample_and_per_interval_updates_step_where_they_should():
     """Plain SGD on two copies of one sample (fit's order cannot matter): with
     update_every='sample' the parameters step after each sample, p2 = p1 - lr g(p1),
-    p1 = p0 - lr g(p0); with an interval longer than the run, once at its end with the
-    summed gradient, p0 - lr 2 g(p0)."""
+    p1 = p0 - lr g(p0); with an interval of T steps (the sample's loss steps), the
+    same; with an interval longer than the run, once at its end with the summed
+    gradient, p0 - lr 2 g(p0)."""
     rng = np.random.default_rng(15)
     net, loss, samples = _batch_case(rng, "mse")
     lr, twice = 1e-3, [samples[0], samples[0]]
-    for update_every in ("sample", 10 * T):
+    for update_every in ("sample", T, 10 * T):
         learner = OnlineLearner(net, loss, optimizer=SGD(lr), update_every=update_every)
         p0 = {k: p.copy() for k, p in learner.params.items()}
         g0 = learner.gradients(samples[:1])
-        if update_every == "sample":
+        if update_every in ("sample", T):
             for name, p in learner.params.items():
                 p[:] = p0[name] - lr * g0[name]
             learner.write_params()
@@ -630,3 +654,63 @@ def test_the_learners_state_bytes_are_its_buffers_fixed_by_delays_and_batch_not_
     before = learner.engine(1).state_nbytes()
     learner.evaluate([_mse_sample(rng, signal)])
     assert learner.engine(1).state_nbytes() == before
+
+
+def test_bias_gradients_through_a_drive_and_a_nonlinear_readout_equal_finite_differences(rng):
+    """Fast counterpart of the drive and nonlinearity tests: softplus hidden and readout
+    layers, a constant drive ``c*cos(3*a)`` in x; the biases' exact gradients
+    (dL/db = sum_t delta(t), delta through f'(x) with x including the drive) equal
+    central differences of the summed loss."""
+    signal = rng.normal(0, 1, (T, 3))
+    net = sgbrian.feedforward([3, 4, 2], K=4, tau=0.5 * ms, theta=0.05, signal=signal,
+                              max_delay=0.3 * ms, random_delays=True, payload="analog", seed=2,
+                              hidden="softplus", output="softplus", drive="c*cos(3*a)",
+                              extra="a : 1", parameters={"c": np.array([0.9, -0.7, 0.8, 0.6])})
+    randomize(net, rng)
+    net.layers[1].group.a = [0.1, 0.4, 0.7, 1.0]
+    sample = _mse_sample(rng, signal)
+    learner = OnlineLearner(net, MSELoss(), rule="exact", constant_drive=True, train=("b",))
+    grads = learner.gradients([sample])
+    fd = _finite_differences(learner, [sample], names=grads)
+    assert sorted(grads) == ["b1", "b2"]
+    for name in ("b1", "b2"):
+        assert _relative_error(grads[name], fd[name]) < 1e-5, (name, grads[name], fd[name])
+
+
+def test_learner_defaults_refusals_and_trained_delays_by_hand():
+    """OnlineLearner's defaults (rule 'spatial', w v b trained, Adam, a constant
+    schedule, seed 0, the operation at the end of each step, order 100); its refusals,
+    whole messages; the delays each rule trains (spatial: every connection, exact: the
+    readout's); the loss start in steps."""
+    from sgbrian.optim import Adam as AdamType
+    net = sgbrian.feedforward([2, 3, 1], K=2, signal=np.zeros((5, 2)))
+    learner = OnlineLearner(net, MSELoss())
+    assert (learner.rule, learner.train, learner.update_every) == ("spatial", ("w", "v", "b"), "sample")
+    assert isinstance(learner.optimizer, AdamType) and learner.lr_schedule(7) == 1.0
+    np.testing.assert_array_equal(learner.rng.permutation(10),
+                                  np.random.default_rng(0).permutation(10))
+    operation = learner.engine(1).operation
+    assert operation.name.startswith("sgbrian_learner")
+    assert (operation.when, operation.order) == ("end", 100)
+    learner.detach()
+    with pytest.raises(ValueError, match=r"^train must be one of \['b', 'd', 'v', 'w'\], got 'q'$"):
+        OnlineLearner(net, MSELoss(), train=("w", "q"))
+    half = type("HalfLoss", (), {"prepare": None})()
+    with pytest.raises(ValueError, match=r"^loss must be a loss object such as MSELoss\(\) or "
+                                         r"CrossEntropyLoss\(start=\.\.\.\), got <"):
+        OnlineLearner(net, half)
+    for rule, trained in (("spatial", ["d0", "d1"]), ("exact", ["d1"])):
+        learner = OnlineLearner(net, MSELoss(), rule=rule, train=("w", "d"))
+        assert sorted(k for k in learner.params if k[0] == "d") == trained, rule
+        learner.detach()
+    loss = CrossEntropyLoss(start=1 * ms)
+    OnlineLearner(net, loss).detach()
+    assert loss.start_step == 10
+    driven = sgbrian.feedforward([2, 3, 1], K=2, signal=np.zeros((5, 2)), drive="c",
+                                 parameters={"c": np.ones(3)})
+    with pytest.raises(ValueError, match=re.escape(
+            "layer 1: the drive term 'c' feeds x, and the learner cannot differentiate it "
+            "(its dependence on the parameters is not tracked); pass constant_drive=True to "
+            "treat it as a constant of the gradient (exact when it does not depend on the "
+            "trained parameters)")):
+        OnlineLearner(driven, MSELoss())

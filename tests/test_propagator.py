@@ -193,3 +193,24 @@ def test_a_chain_fed_by_a_continuous_variable_is_not_treated_as_buckets():
     chains, others = _cascade_chains(G.equations, G.resolve_all(
         list(G.equations.identifiers) + list(G.equations.names), namespace))
     assert [tap for tap, _ in chains] == ["U_0"] and sorted(others) == ["a", "z"]
+
+
+def test_method_option_then_runs_after_each_cascade_step():
+    """``method_options={'then': code}`` appends code to the state update, after the
+    buckets have stepped: c accumulates U_2(n dt) = P(2, n dt / tau) over the steps. The
+    propagator names a bad argument."""
+    from brian2 import Equations, NeuronGroup, StateMonitor
+    from scipy.special import gammainc
+    eqs, namespace = sgbrian.neuron_equations(2, 1 * ms)
+    G = NeuronGroup(1, eqs + Equations("c : 1"), method="gamma_cascade",
+                    method_options={"then": "c = c + U_2"}, namespace=namespace)
+    G.U_0 = 1.0
+    monitor = StateMonitor(G, "c", record=True)
+    Network(G, monitor).run(5 * defaultclock.dt)
+    steps = np.arange(1, 5)
+    np.testing.assert_allclose(monitor.c[0], np.r_[0, np.cumsum(gammainc(2, steps * 0.1))],
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"^taus must be > 0"):
+        sgbrian.cascade_propagator(1e-4, [1e-3, -1e-3])
+    with pytest.raises(ValueError, match=r"^h must be > 0"):
+        sgbrian.cascade_propagator(0.0, [1e-3])

@@ -104,12 +104,15 @@ def test_event_rate_is_events_per_neuron_per_second_of_the_samples():
     signal = np.sin(np.arange(200)[:, None] * 0.1) * np.ones((1, 2))
     net = sgbrian.feedforward([2, 3, 2], theta=0.005, signal=signal, weight_scale=3.0)
     learner = OnlineLearner(net, MSELoss())
-    monitors = [SpikeMonitor(layer.group, when="end") for layer in net.layers[1:]]
+    monitors = [SpikeMonitor(layer.group, variables=["q"], when="end")
+                for layer in net.layers[1:]]
     net.network.add(*monitors)
     result = learner.evaluate([Sample(signal, np.zeros((200, 2)), 200)])
     events = sum(m.num_spikes for m in monitors)
-    assert events > 100
+    quanta = sum(np.abs(m.q[:]).sum() for m in monitors)
+    assert events > 100 and quanta > events
     assert result["events_per_neuron_per_s"] == pytest.approx(events / 5 / (200 * 0.1e-3))
+    assert result["quanta_per_neuron_per_s"] == pytest.approx(quanta / 5 / (200 * 0.1e-3))
 
 
 def test_the_learning_rate_schedule_is_read_at_each_epoch():

@@ -28,7 +28,15 @@ SIGNAL = np.zeros((10, 2))
     (dict(signal=np.full((10, 2), np.nan)), r"signal must be finite"),
     (dict(signal=np.r_[np.zeros((9, 2)), [[np.inf, 0]]]), r"signal must be finite"),
     (dict(p_connect=0.0), r"p_connect must be in \(0, 1\]"),
-    (dict(record=("voltage",)), r"record must be one of"),
+    (dict(record=("voltage",)),
+     r"record must be one of \['buckets', 'signals', 'spikes'\], got 'voltage'"),
+    (dict(spikes=([0], [1] * ms)), r"^give exactly one input: signal=\(samples x channels\) "
+                                   r"or spikes=\(indices, times\)$"),
+    (dict(max_delay=[1 * ms] * 3), r"^max_delay must be one time or 2 times \(one per "
+                                   r"connection\), got 3$"),
+    (dict(seed=-1), r"^seed must be >= 0, got -1$"),
+    (dict(p_connect=1.5), r"^p_connect must be in \(0, 1\], got 1.5$"),
+    (dict(signal=np.zeros(10)), r"^signal has 1 channels but sizes\[0\] = 2$"),
     (dict(hidden="tan"), r"hidden must be one of \['relu', 'linear', 'softplus'"),
     (dict(output=None), r"output must be one of"),
     (dict(sample_dt=0 * ms), r"sample_dt must be > 0 ms"),
@@ -176,7 +184,10 @@ def test_neuron_layer_names_each_bad_argument_and_sets_its_defaults():
              (dict(v=[np.inf, 0.0, 0.0]), r"^v must be finite"),
              (dict(namespace={"xi": 1.0}), r"^namespace may not redefine the package's names \['xi'\]"),
              (dict(namespace={"tau_gamma": tau}),
-              r"^namespace may not redefine the package's names \['tau_gamma'\]")]
+              r"^namespace may not redefine the package's names \['tau_gamma'\]"),
+             (dict(max_delay=-1 * ms), r"^max_delay must be >= 0 ms"),
+             (dict(max_delay=0.15 * ms), r"^max_delay must be a whole number of time steps"),
+             (dict(schedule="fast"), r"^schedule must be one of \['exact', 'genn'\], got 'fast'$")]
     for change, message in cases:
         arguments = {**dict(n=2, K=2, tau=tau, theta=0.1), **change}
         with pytest.raises(ValueError, match=message):
@@ -185,6 +196,14 @@ def test_neuron_layer_names_each_bad_argument_and_sets_its_defaults():
     assert layer.group.name.startswith("layer3")
     for k in range(3):
         np.testing.assert_array_equal(getattr(layer.group, f"v_{k}")[:], [1 / 3, 1 / 3])
+    first = neuron_layer(2, 2, tau, 0.1)                        # index 1, bias 0
+    assert first.index == 1 and first.group.name.startswith("layer1")
+    np.testing.assert_array_equal(first.group.b[:], [0.0, 0.0])
+    # slots: order 10 * index + position of the stage in the schedule's sequence
+    for schedule, encoder_slot, threshold_slot in (("exact", 32, 33), ("genn", 30, 31)):
+        placed = neuron_layer(2, 2, tau, 0.1, index=3, max_delay=0.2 * ms, schedule=schedule)
+        assert placed.encoder.order == encoder_slot
+        assert placed.group.thresholder["spike"].order == threshold_slot
 
 
 def test_connect_names_each_bad_argument_and_keeps_a_given_name():
