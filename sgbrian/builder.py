@@ -192,11 +192,12 @@ def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None,
 
     Input: ``signal`` (samples x sizes[0]) sampled every ``sample_dt`` (default dt),
     sigma-delta coded with ``theta``; or ``spikes = (indices, times)``.
-    Weights: ``w ~ N(0, weight_scale^2 / fan_in)``; connections kept with probability
-    ``p_connect``. Delays: ``delay`` for all synapses, or with ``random_delays`` whole
+    Weights: ``w ~ N(0, weight_scale^2 / max(1, p_connect * fan_in))`` (the expected
+    number of inputs); connections kept with probability ``p_connect``. Delays: ``delay`` for all synapses, or with ``random_delays`` whole
     steps drawn uniformly from [0, max_delay]; ``max_delay`` may be a list with one time
     per connection. All draws come from
-    ``numpy.random.default_rng(seed)``: same seed, same network.
+    ``numpy.random.default_rng(seed)``, per connection in this order: the mask, the
+    weights, then (``random_delays``) the delays. Same seed, same network.
     ``payload``: 'integer' (default), 'binary' or 'analog' (``sgbrian.encoding``).
     ``schedule``: 'exact' (default) or 'genn' (``sgbrian.network``).
     ``record``: any of 'spikes', 'signals', 'buckets'.

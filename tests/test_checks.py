@@ -326,8 +326,7 @@ def test_shd_files_written_and_read_spike_by_spike(tmp_path):
 
 def test_analog_input_names_its_sample_step_group_and_thresholds():
     """analog_input: sample_dt named in its refusal; the default group name
-    analog_input...; theta one per channel, from a scalar or a list; y follows the
-    signal's samples."""
+    analog_input...; theta one per channel, from a scalar or a list."""
     signal = np.array([[0.5, -1.0], [2.0, 0.25]])
     for bad in (0 * ms, 2.0):
         with pytest.raises(ValueError, match=r"^sample_dt must be "):

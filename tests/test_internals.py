@@ -420,10 +420,12 @@ def test_feedforward_draws_masks_weights_and_delays_in_the_documented_order():
         np.testing.assert_allclose(syn.w[:], w[pre, post], rtol=1e-12)
         np.testing.assert_allclose(syn.delay[:] / ms, 0.1 * steps[pre, post], rtol=1e-9)
     assert [layer.max_lag for layer in net.layers] == [3, 2, 0]
-    wide = feedforward([400, 30], signal=np.zeros((2, 400)), p_connect=0.5, weight_scale=2.0)
+    n_in, n_out, p, scale = 400, 30, 0.5, 2.0
+    wide = feedforward([n_in, n_out], signal=np.zeros((2, n_in)), p_connect=p,
+                       weight_scale=scale)
     w = wide.synapses[0].w[:]
-    assert abs(len(w) / 12000 - 0.5) < 0.02                 # binomial sd 0.0046
-    assert abs(w.mean()) < 0.01 and abs(w.std() / (2.0 / np.sqrt(200)) - 1) < 0.05
+    assert abs(len(w) / (n_in * n_out) - p) < 0.02          # binomial sd 0.0046
+    assert abs(w.mean()) < 0.01 and abs(w.std() / (scale / np.sqrt(p * n_in)) - 1) < 0.05
 
 
 def test_feedforward_defaults_and_settings_reach_every_layer():

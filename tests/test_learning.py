@@ -682,11 +682,10 @@ def test_learner_defaults_refusals_and_trained_delays_by_hand():
     schedule, seed 0, the operation at the end of each step, order 100); its refusals,
     whole messages; the delays each rule trains (spatial: every connection, exact: the
     readout's); the loss start in steps."""
-    from sgbrian.optim import Adam as AdamType
     net = sgbrian.feedforward([2, 3, 1], K=2, signal=np.zeros((5, 2)))
     learner = OnlineLearner(net, MSELoss())
     assert (learner.rule, learner.train, learner.update_every) == ("spatial", ("w", "v", "b"), "sample")
-    assert isinstance(learner.optimizer, AdamType) and learner.lr_schedule(7) == 1.0
+    assert isinstance(learner.optimizer, Adam) and learner.lr_schedule(7) == 1.0
     np.testing.assert_array_equal(learner.rng.permutation(10),
                                   np.random.default_rng(0).permutation(10))
     operation = learner.engine(1).operation

@@ -207,8 +207,8 @@ def test_method_option_then_runs_after_each_cascade_step():
     G.U_0 = 1.0
     monitor = StateMonitor(G, "c", record=True)
     Network(G, monitor).run(5 * defaultclock.dt)
-    steps = np.arange(1, 5)
-    np.testing.assert_allclose(monitor.c[0], np.r_[0, np.cumsum(gammainc(2, steps * 0.1))],
+    a = np.arange(1, 5) * float(defaultclock.dt / (1 * ms))        # n dt / tau
+    np.testing.assert_allclose(monitor.c[0], np.r_[0, np.cumsum(gammainc(2, a))],
                                rtol=1e-12)
     with pytest.raises(ValueError, match=r"^taus must be > 0"):
         sgbrian.cascade_propagator(1e-4, [1e-3, -1e-3])
