@@ -1,78 +1,160 @@
-"""An SHD-sized benchmark: 700 -> 256 -> 20 (K = 8, learnable delays up to 25 ms,
-rule 'spatial', batch 32, cython) trained on the synthetic SHD-layout set
-(sgbrian.datasets.synthetic_shd: 700 channels, 20 classes, 1 s samples, class information
-only in spike timing), written with h5py and read back by load_shd.
+"""SHD-sized training: sgbrian against snnTorch BPTT on the same synthetic SHD files, one run.
 
-For dt = 1 ms and dt = 0.1 ms (each in its own process): training samples per second
-(after a first batch that compiles), peak memory (max RSS), test accuracy after the
-given epochs, and the time an epoch of SHD's 8,156 training samples would take at that
-speed. Writes benchmarks/out/bench_shd.json.
+sgbrian: the ``shd`` experiment (700 -> 256 -> 20, K = 8, tau 10 ms, learnable delays up
+to 25 ms into the hidden layer, rule 'adjoint', Adam, batch 32, cython). snnTorch: the
+feedforward LIF network of ``sgbrian.bptt`` (hidden 256, Adam, batch 32, torch on one
+thread). Both read the same synthetic SHD-layout files (``sgbrian.datasets.synthetic_shd``,
+read back by ``load_shd``), each system in its own process (so that peak RSS is its own),
+each timed after an untimed warm-up epoch of one batch. For every dt (default 1 and
+0.1 ms: the same physical task at 1,000 and 10,000 steps a sample):
 
-    python benchmarks/bench_shd.py [--train 256] [--test 64] [--epochs 2] [--fine-train 32]
-                                   [--batch 32] [--dt 1 0.1]
+- training samples/s of each system and their ratio;
+- peak RSS of each process above its start;
+- sgbrian's time per sample split into the Brian2 run (forward) and the learner (events
+  read, gradients, updates), the learner's share, and events per sample;
+- the adjoint's floor: its operation count per sample (multiply-adds of the injections,
+  cascades, gathers and errors) run as the compiled loops alone on a sample of the run
+  (twice the forward loops: once for Brian2's simulation, once to rebuild the buckets),
+  and the fraction of that floor's speed that training reaches.
+
+Writes benchmarks/out/bench_shd.json.
+
+    python benchmarks/bench_shd.py [--train 128] [--fine-train 64] [--dt 1 0.1]
 """
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 
-SHD_TRAIN_SAMPLES = 8156
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BATCH = 32
 
 
-def child(dt_ms, n_train, n_test, epochs, batch):
+def shd_data(dt_ms, n_train, n_test, folder):
     from brian2 import ms
-    from sgbrian.experiments import train_task
-    warm = train_task("shd", dt=dt_ms * ms, target="cython", progress=False, batch_size=batch,
-                      epochs=1, task_kwargs=dict(n_train=batch, n_test=batch,
-                                                 duration=20 * ms))               # compiles
-    start = time.perf_counter()
-    result = train_task("shd", dt=dt_ms * ms, target="cython", progress=False, batch_size=batch,
-                        epochs=epochs, task_kwargs=dict(n_train=n_train, n_test=n_test))
-    rate = n_train * epochs / result["train_seconds"]
-    return {"dt_ms": dt_ms, "batch": batch, "train_samples": n_train, "epochs": epochs,
-            "samples_per_s": rate, "epoch_hours_at_shd_size": SHD_TRAIN_SAMPLES / rate / 3600,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "test_accuracy": result["test"]["accuracy"], "wall_s": time.perf_counter() - start,
-            "compile_run_s": warm["seconds"]}
+    from sgbrian.tasks import shd_task
+    return shd_task(n_train=n_train, n_test=n_test, dt=dt_ms * ms, folder=folder)
+
+
+def sgbrian_child(dt_ms, n_train, folder):
+    from brian2 import defaultclock, ms
+    from sgbrian.baselines import PeakRSS
+    from sgbrian.experiments import build_learner
+    defaultclock.dt = dt_ms * ms
+    from brian2 import prefs
+    prefs.codegen.target = "cython"
+    with PeakRSS() as memory:
+        task = shd_data(dt_ms, n_train, BATCH, folder)
+        _, learner = build_learner("shd", task, 0)
+        learner.fit(task.train[:BATCH], 1, batch_size=BATCH, progress=False)    # warm-up
+        engine = learner.engine(BATCH)
+        engine.learner_seconds = 0.0
+        began = time.perf_counter()
+        history = learner.fit(task.train, 1, batch_size=BATCH, progress=False)
+        seconds = time.perf_counter() - began
+    per_sample = seconds / len(task.train)
+    learner_part = engine.learner_seconds / len(task.train)
+    floor = adjoint_floor(learner, task.train[:BATCH])
+    return {"system": "sgbrian", "dt_ms": dt_ms, "samples": len(task.train),
+            "samples_per_s": 1 / per_sample, "peak_rss_mib": memory.peak / 2 ** 20,
+            "forward_ms": 1e3 * (per_sample - learner_part), "learner_ms": 1e3 * learner_part,
+            "learner_share": learner_part / per_sample,
+            "events_per_neuron_per_s": float(history["events_per_neuron_per_s"][0]),
+            **floor, "floor_fraction": floor["floor_ms"] / (1e3 * per_sample)}
+
+
+def adjoint_floor(learner, samples):
+    """The adjoint's operation count per sample (multiply-adds) and the time of its compiled
+    loops alone on the events of ``samples`` (one batch, run once more to record them):
+    per receiving layer, the injections and cascade forward twice (Brian2's simulation and
+    the rebuild), the cascade backward, the weight and delay gathers, and (hidden senders)
+    the error sent down. Means over the samples."""
+    from sgbrian.learning.adjoint_kernels import kernels
+    from sgbrian.training import Metrics
+    learner.run_samples(samples, train=True, metrics=Metrics(learner.loss), apply=False,
+                        batch_size=len(samples))
+    engine = learner.engine(len(samples))
+    layers, params, T = learner.net.layers, learner.params, samples[0].n_steps
+    macs, seconds = 0, 0.0
+    for b in range(len(samples)):
+        for l in range(1, len(layers)):
+            compiled, table, conn = kernels(layers[l].K + 1), engine.tables[l - 1], engine.connections[l - 1]
+            n, K1, tap = engine.sizes[l], layers[l].K + 1, engine._tap(l)
+            events = engine.last_events[l - 1].parts[b]
+            fanout = int(np.diff(table.start)[events[1]].sum())
+            inj, out, E, Ed = (np.zeros((T, n)) for _ in range(4))
+            v, w = np.ascontiguousarray(params[f"v{l}"].T), table.csr(params[f"w{l - 1}"])
+            grads = (np.zeros((K1, n)), np.zeros(n), np.zeros(len(table.post)), np.zeros(len(table.post)))
+            began = time.perf_counter()
+            for _ in range(2):
+                compiled.scatter(*events, table.start, table.post, w, table.delays, inj)
+                compiled.forward(tap, conn.P, inj, v, params[f"b{l}"], out)
+            compiled.backward(tap, conn.P, out, inj, v, 1.0 / conn.taus, E, Ed, *grads[:2])
+            compiled.gather(*events, table.start, table.post, table.delays, E, Ed, *grads[2:])
+            if l > 1:
+                A = np.empty((table.n_pre, T + 1))
+                compiled.error(table.start, table.post, w, table.delays,
+                               np.zeros((n, T + 1 + table.longest)), A)
+            seconds += time.perf_counter() - began
+            triangle = K1 * (K1 + 1) // 2
+            macs += 2 * (fanout + n * T * (triangle + K1))           # simulation and rebuild
+            macs += n * T * (triangle + 3 * K1) + 2 * fanout          # backward, gathers
+            macs += len(table.post) * T if l > 1 else 0               # error sent down
+    return {"floor_ms": 1e3 * seconds / len(samples), "macs_per_sample": macs / len(samples)}
+
+
+def bptt_child(dt_ms, n_train, folder):
+    from brian2 import ms
+    from sgbrian.bptt import train_lif
+    task = shd_data(dt_ms, n_train, BATCH, folder)
+    result = train_lif(task.train, task.test[:1], dt_ms * ms, 700, 20, 1, loss_start=100.0)
+    rss = result["peak_rss_mib"]
+    return {"system": "snntorch_lif", "dt_ms": dt_ms, "samples": len(task.train),
+            "samples_per_s": 1 / result["train_s_per_sample"], "peak_rss_mib": rss}
+
+
+def run_child(system, dt_ms, n_train, folder):
+    proc = subprocess.run([sys.executable, __file__, "--child", system, str(dt_ms), str(n_train),
+                           folder], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=int, default=256)
-    parser.add_argument("--test", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--fine-train", type=int, default=32, help="training samples at 0.1 ms")
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--dt", type=float, nargs="+", default=[1.0, 0.1],
-                        help="time steps in ms to run (default 1 and 0.1)")
-    parser.add_argument("--child", nargs=5, type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--train", type=int, default=128, help="training samples at dt = 1 ms")
+    parser.add_argument("--fine-train", type=int, default=64, help="training samples at dt < 1 ms")
+    parser.add_argument("--dt", type=float, nargs="+", default=[1.0, 0.1])
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        dt, n_train, n_test, epochs, batch = args.child
-        print(json.dumps(child(dt, int(n_train), int(n_test), int(epochs), int(batch))))
+        system, dt, n_train, folder = args.child
+        child = sgbrian_child if system == "sgbrian" else bptt_child
+        print(json.dumps(child(float(dt), int(n_train), folder)))
         return
     rows = []
-    settings = {1.0: (args.train, args.test, args.epochs), 0.1: (args.fine_train, args.batch, 1)}
+    folder = tempfile.mkdtemp(prefix="sgbrian_bench_shd_")
     for dt in args.dt:
-        n_train, n_test, epochs = settings.get(dt, (args.fine_train, args.batch, 1))
-        proc = subprocess.run([sys.executable, __file__, "--child", str(dt), str(n_train),
-                               str(n_test), str(epochs), str(args.batch)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(proc.stderr[-3000:])
-        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        r = rows[-1]
-        print(f"dt {dt} ms: {r['samples_per_s']:.2f} samples/s (batch {r['batch']}), "
-              f"peak RSS {r['peak_rss_mib']:.0f} MiB, test accuracy {r['test_accuracy']:.3f} "
-              f"after {r['epochs']} epoch(s) on {r['train_samples']} samples; an SHD epoch "
-              f"({SHD_TRAIN_SAMPLES} samples) would take {r['epoch_hours_at_shd_size']:.2f} h",
-              flush=True)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+        n_train = args.train if dt >= 1 else args.fine_train
+        ours, theirs = (run_child(s, dt, n_train, folder) for s in ("sgbrian", "bptt"))
+        rows += [ours, theirs]
+        print(f"dt {dt} ms ({n_train} samples): sgbrian {ours['samples_per_s']:.2f} samples/s "
+              f"(forward {ours['forward_ms']:.1f} ms + learner {ours['learner_ms']:.1f} ms a "
+              f"sample, learner share {ours['learner_share']:.2f}), peak RSS "
+              f"{ours['peak_rss_mib']:.0f} MiB; snnTorch LIF {theirs['samples_per_s']:.2f} "
+              f"samples/s, peak RSS {theirs['peak_rss_mib']:.0f} MiB; sgbrian / snnTorch = "
+              f"{ours['samples_per_s'] / theirs['samples_per_s']:.2f}x; floor "
+              f"{ours['floor_ms']:.1f} ms a sample ({ours['macs_per_sample'] / 1e6:.0f} M "
+              f"multiply-adds), training at {ours['floor_fraction']:.2f} of its speed", flush=True)
+    out = os.path.join(HERE, "out")
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, f"bench_shd_{'_'.join(map(str, args.dt))}.json"), "w") as f:
+    with open(os.path.join(out, "bench_shd.json"), "w") as f:
         json.dump(rows, f, indent=1)
 
 

@@ -340,12 +340,15 @@ def _make_module():
                 mem1 = self.lif1.init_leaky()
             mem2 = self.readout.init_leaky()
             outputs = []
-            drive = self.fc1(x)
+            # one product for every step, then one view per step: unbind's backward
+            # stacks the steps' gradients once (indexing drive[:, t] would allocate a
+            # zero tensor of drive's size per step: 6x slower at 1,000 steps)
+            drive = self.fc1(x).unbind(1)
             for t in range(x.shape[1]):
                 if self.recurrent:
-                    spk, mem1 = self.lif1(drive[:, t], spk, mem1)
+                    spk, mem1 = self.lif1(drive[t], spk, mem1)
                 else:
-                    spk, mem1 = self.lif1(drive[:, t], mem1)
+                    spk, mem1 = self.lif1(drive[t], mem1)
                 _, mem2 = self.readout(self.fc2(spk), mem2)
                 outputs.append(mem2)
             return torch.stack(outputs, dim=1)

@@ -62,9 +62,8 @@ class SGNetwork:
     def check_time_constants(self):
         """Raise ``ValueError`` if a layer's bucket time constant, as its namespace holds
         it now (a user may change it between runs), is not a finite time > 0."""
-        from .learning import layer_taus
         for layer in self.layers[1:]:
-            taus = layer_taus(layer)
+            taus = layer.taus()
             if not np.all(np.isfinite(taus) & (taus > 0)):
                 names = "tau_gamma" if "tau_gamma" in layer.group.namespace else "tau_1..tau_K"
                 raise ValueError(f"{names} of layer {layer.index} ({layer.group.name}.namespace) "
@@ -112,7 +111,6 @@ class SGNetwork:
         weights, delays, bucket weights, biases, thresholds, time constants and schedule.
         No monitors; the input is empty until ``set_input``. Used for batched training.
         """
-        from .learning import layer_taus
         copies = check_int("batch_size", copies, 1)
         dt = defaultclock.dt
         layers = []
@@ -126,7 +124,7 @@ class SGNetwork:
                 layers.append(analog_layer(np.zeros((1, layer.n * copies)), dt, theta,
                                            layer.payload, layer.max_lag * dt))
                 continue
-            taus = layer_taus(layer)
+            taus = layer.taus()
             v = np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], axis=1)
             parameters = {name: np.tile(np.broadcast_to(getattr(g, name)[:], (layer.n,)), copies)
                           for name in layer.parameters}

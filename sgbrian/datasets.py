@@ -105,16 +105,22 @@ class TaskData:
         return inputs, targets, weights, lengths
 
 
-def batch_inputs(batches, copies, gap, dt, channels):
+def batch_inputs(batches, copies, gap, dt, channels, length=None):
     """One input timeline for a list of batches, each ``copies`` samples side by side.
 
-    Batch j lasts ``max(n_steps) + gap`` steps; copy b of it reads channels
+    Batch j lasts ``max(n_steps) + gap`` steps (or ``length`` steps each, when given: at
+    least that); copy b of it reads channels
     ``b * channels .. (b + 1) * channels - 1`` and holds sample ``batches[j][b]`` from the
     batch's first step (silence after it ends, and in copies without a sample). Returns
     ``(input, starts, lengths)``: an array (steps, copies * channels) or
     ``(indices, times)``, the first step and the length of each batch.
     """
     lengths = np.array([max(s.n_steps for s in batch) + gap for batch in batches])
+    if length is not None:
+        if length < lengths.max():
+            raise ValueError(f"length must be >= {lengths.max()} steps (the longest batch), "
+                             f"got {length}")
+        lengths[:] = length
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
     if isinstance(batches[0][0].input, tuple):
         indices, times = [], []

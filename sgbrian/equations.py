@@ -66,8 +66,9 @@ class Nonlinearity:
 
     def _eval(self, code, x):
         with np.errstate(over="ignore"):
-            return np.asarray(eval(compiled_expression(code), {"__builtins__": {}},
-                                   {**NUMPY_FUNCTIONS, "x": x}), dtype=float) * np.ones_like(x)
+            value = np.asarray(eval(compiled_expression(code), {"__builtins__": {}},
+                                    {**NUMPY_FUNCTIONS, "x": x}), dtype=float)
+        return value if value.shape == np.shape(x) else value * np.ones_like(x)
 
     def __call__(self, x):
         """f(x) with numpy."""

@@ -39,8 +39,7 @@ from brian2 import NetworkOperation, ms, second
 from .encoding import payload_expression, sigma_delta
 from .equations import unit_name
 from .history import PayloadHistory
-from .learning import layer_taus
-from .network import monitors_for
+from .network import layer_taus, monitors_for
 
 FEATURES = [
     ("gamma-cascade buckets (exact propagator)", "state update code of the NeuronGroup"),

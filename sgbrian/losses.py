@@ -52,6 +52,12 @@ class MSELoss:
         weight = data["weight"][n]
         return weight * 0.5 * np.einsum("bj,bj->b", error, error), weight[:, None] * error
 
+    def sample_sequence(self, y, data, b):
+        """Losses (T,) and ``dL/dy`` (T, n_out) of copy b over its first T = len(y) steps."""
+        error = y - data["target"][:len(y), b]
+        weight = data["weight"][:len(y), b]
+        return weight * 0.5 * np.einsum("tj,tj->t", error, error), weight[:, None] * error
+
     def step(self, y, sample, n):
         error = y - sample.target[n]
         weight = 1.0 if sample.weight is None else sample.weight[n]
@@ -96,6 +102,19 @@ class CrossEntropyLoss:
         grad = np.exp(z - log_norm[:, None]) * weight[:, None]
         grad[rows, data["labels"]] -= weight
         return -weight * (z[rows, data["labels"]] - log_norm), grad
+
+    def sample_sequence(self, y, data, b):
+        """Losses (T,) and ``dL/dy`` (T, n_out) of copy b over its first T = len(y) steps
+        (zero before ``start``)."""
+        steps, start = len(y), min(self.start_step, len(y))
+        losses, grad = np.zeros(steps), np.zeros_like(y)
+        weight, label = data["weight"][start:steps, b], data["labels"][b]
+        z = y[start:] - y[start:].max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(z).sum(axis=1))
+        grad[start:] = np.exp(z - log_norm[:, None]) * weight[:, None]
+        grad[start:, label] -= weight
+        losses[start:] = -weight * (z[:, label] - log_norm)
+        return losses, grad
 
     def step(self, y, sample, n):
         if n < self.start_step:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from brian2 import (Equations, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
-                    defaultclock, ms)
+                    defaultclock, ms, second)
 
 from . import propagator  # noqa: F401  (registers the 'gamma_cascade' state updater)
 from .encoding import (analog_input, encoder_code, encoder_equations, payload_expression,
@@ -75,10 +75,24 @@ class Layer:
             return Equations("")
         return self.extra if isinstance(self.extra, Equations) else Equations(str(self.extra))
 
+    def taus(self):
+        """The K bucket time constants in seconds, as the group's namespace holds them now
+        (a user may change them between runs)."""
+        return layer_taus(self)
+
     def user_namespace(self):
         """The constants the user gave the group (its namespace less the package's own)."""
         return {k: v for k, v in self.group.namespace.items()
                 if k not in self.namespace and not k.startswith("payload_")}
+
+
+def layer_taus(layer):
+    """The K bucket time constants of a neuron layer (anything with ``K`` and
+    ``group.namespace``), in seconds, as its namespace holds them now."""
+    names = [f"tau_{k}" for k in range(1, layer.K + 1)]
+    if "tau_gamma" in layer.group.namespace:
+        names = ["tau_gamma"] * layer.K
+    return np.array([float(layer.group.namespace[n] / second) for n in names])
 
 
 def _lag_steps(max_delay):

@@ -262,6 +262,7 @@ def fit_epoch_on_client(learner, samples, metrics, lr_scale, batch_size, client,
     if replica is None or not callable(replica):
         raise ValueError("client= needs replica=, a picklable function that builds the "
                          "learner's network and learner on a worker")
+    from .learning import RunPlan
     workers = sorted(client.scheduler_info()["workers"])
     done = 0
     for start in range(0, len(samples), batch_size):
@@ -273,7 +274,7 @@ def fit_epoch_on_client(learner, samples, metrics, lr_scale, batch_size, client,
         metrics.merge(share_metrics)
         done += len(samples[start:start + batch_size])
         if progress:
-            progress({"done": done, "samples": samples, "metrics": metrics})
+            progress(RunPlan(done=done, samples=samples, metrics=metrics))
 
 
 def _split(items, parts):

@@ -40,7 +40,7 @@ class Metrics:
         self.samples, self.data = samples, data
         self.loss_sum = np.zeros(copies)
         self.loss_steps = np.zeros(copies)
-        self.y_sum, self.trace = 0.0, []
+        self.y_sum, self.trace, self.copy_traces = 0.0, [], {}
 
     def add(self, n, y, losses):
         """Step n of the batch: readouts ``y`` (copies, n_out) and per-copy ``losses``."""
@@ -61,6 +61,30 @@ class Metrics:
             self.y_sum = self.y_sum + y * active[:, None]
             self.loss_steps += active
 
+    def add_sequence(self, b, y, losses):
+        """Steps 0..T-1 of copy b at once: readouts ``y`` (T, n_out) and ``losses`` (T,);
+        the same sums as ``add`` at every step, for one copy."""
+        steps = len(y)
+        active = self.data["active"][:steps, b]
+        self.loss_sum[b] += losses.sum()
+        if self.record_outputs:
+            self.copy_traces[b] = y.copy()
+        if self.kind == "mse":
+            counted = active & (self.data["weight"][:steps, b] > 0)
+            target = self.data["target"][:steps, b][counted]
+            error = y[counted] - target
+            self.sq_error += float((error ** 2).sum())
+            self.sum_t += float(target.sum())
+            self.sum_t2 += float((target ** 2).sum())
+            self.count += target.size
+            self.loss_steps[b] += counted.sum()
+        elif steps > self.start_step:
+            if not np.ndim(self.y_sum):
+                self.y_sum = np.zeros((len(self.loss_sum), y.shape[1]))
+            late = slice(self.start_step, steps)
+            self.y_sum[b] += (y[late] * active[late, None]).sum(axis=0)
+            self.loss_steps[b] += active[late].sum()
+
     def end_batch(self):
         """Close the batch: one loss (mean over its counted steps) and, for cross-entropy,
         one prediction per sample, in the order of the samples."""
@@ -74,7 +98,8 @@ class Metrics:
                 self.predictions.append(prediction)
                 self.correct += prediction == sample.target
             if self.record_outputs:
-                self.outputs.append(trace[:sample.n_steps, b])
+                copy = self.copy_traces[b] if b in self.copy_traces else trace[:, b]
+                self.outputs.append(copy[:sample.n_steps])
 
     def add_events(self, events, quanta, neuron_seconds):
         """Count ``events`` and ``quanta`` over ``neuron_seconds`` (neurons x simulated
@@ -128,8 +153,8 @@ def _progress_printer(epoch, stream):
     start = time.perf_counter()
 
     def show(plan):
-        done, total = plan["done"], len(plan["samples"])
-        losses = plan["metrics"].sample_losses
+        done, total = plan.done, len(plan.samples)
+        losses = plan.metrics.sample_losses
         stream.write(f"\r  epoch {epoch}: {done}/{total} samples, loss {np.mean(losses):.4g}, "
                      f"{time.perf_counter() - start:.0f} s")
         stream.flush()

@@ -1,0 +1,284 @@
+"""Rule 'adjoint': exact gradients at any depth, with a cost that follows the events.
+
+The Brian2 run only records events (a ``SpikeMonitor`` with the payload ``q`` per layer:
+no Python runs during a step). At the end of each batch (a ``network_operation`` on a
+clock of one batch length, i.e. once per batch) every sample's gradient of the summed
+loss is computed backwards in time from its events, in the analog model of MODEL.md
+section 5 (each spike train stands for the signal it encodes; ``payload='analog'`` makes
+the network that model).
+
+Receiver layer l, neuron j, with the injection ``a_i(m)`` of sender i at step m
+(``theta_i q_i(m)`` into the tap for sigma-delta senders, 1 into bucket 1 per raw spike):
+
+    U_j(t)  = P U_j(t-1) + e_c inj_j(t),   inj_j(t) = sum_s w_s a_{i_s}(t - d_s)
+    x_j(t)  = b_j + v_j . U_j(t),          y_j(t) = f(x_j(t))
+
+The adjoint of a cascade is the same cascade run backwards in time: with ``delta_j(t) =
+dL/dx_j(t)``, ``mu_j(t) = P mu_j(t+1) + e_c delta_j(t)`` (one pass of K+1 buckets per
+neuron) gives
+
+    E_j(t)     = v_j . mu_j(t)                         (= dL/d inj_j(t))
+    dL/dw_s    = sum_{events (m, a) of i_s} a E_j(m + d_s)
+    dL/dD_s    = -1e-3 w_s sum_{events} a v_j . G mu_j(m + d_s)    (per ms; G the generator)
+    dL/dv_j^k  = sum_t inj_j(t) mu_j^k(t),       dL/db_j = sum_t delta_j(t)
+
+and the error of a hidden sender's transmitted signal r_i = y_i,
+``dL/dr_i(t) = A_i(t) - A_i(t+1)`` with ``A_i(t) = sum_{s of i} w_s E_{j_s}(t + d_s)``, so
+``delta_i(t) = f'(x_i(t)) (A_i(t) - A_i(t+1))`` and the same pass repeats one layer down.
+Work per sample: (events x fan-out) for the injections and the weight and delay
+gradients, (neurons x (K+1)^2 x steps) for the cascades forward and backward, and
+(synapses from hidden senders x steps) for the hidden errors; no synapse x bucket x step
+term. The forward buckets are rebuilt from the recorded events (they equal Brian2's to
+rounding), so nothing but events is recorded.
+"""
+import time
+
+import numpy as np
+from brian2 import Clock, NetworkOperation, SpikeMonitor, second
+
+from .adjoint_kernels import kernels
+from .binding import Engine, activation, activation_slope
+from .buffers import owned_nbytes
+
+
+class SynapseTable:
+    """The synapses of one connection of one copy in CSR order (sender i's synapses are
+    positions ``start[i]:start[i + 1]``; ``order`` maps a position to the synapse's index
+    in Brian2's order), with their whole-step delays as the network uses them now."""
+
+    def __init__(self, conn):
+        pre = conn.pre.astype(np.int64)
+        self.order = np.argsort(pre, kind="stable")
+        self.in_order = bool(np.all(self.order == np.arange(len(pre))))
+        self.start = np.searchsorted(pre[self.order], np.arange(conn.n_pre + 1)).astype(np.int64)
+        self.post = np.ascontiguousarray(conn.post[self.order], dtype=np.int64)
+        self.n_pre, self.n_post = conn.n_pre, conn.n_post
+        self.set_delays(conn)
+
+    def set_delays(self, conn):
+        """The connection's per-synapse delays in steps (``conn.delays`` indexed per synapse)."""
+        self.delays = np.ascontiguousarray(self.csr(conn.delays[conn.delay_index]), dtype=np.int64)
+        self.longest = int(self.delays.max(initial=0))
+
+    def csr(self, values):
+        """Per-synapse ``values`` (Brian2's order) in CSR order."""
+        return values if self.in_order else values[self.order]
+
+    def add(self, grad, values):
+        """``grad`` (Brian2's order) += ``values`` (CSR order)."""
+        if self.in_order:
+            grad += values
+        else:
+            np.add.at(grad, self.order, values)
+
+
+class LayerEvents:
+    """The events a sender layer emitted during one batch, split by copy: for copy b,
+    ``steps[b]`` (step within the batch), ``senders[b]`` (neuron of the copy) and
+    ``amounts[b]`` (what each event injects: ``theta q``, or 1 per raw spike)."""
+
+    def __init__(self, monitor, layer, n, copies, first_step, dt):
+        count = int(monitor.variables["N"].get_value())
+        index = np.asarray(monitor.variables["i"].get_value()[:count], dtype=np.int64)
+        steps = np.rint(monitor.variables["t"].get_value()[:count] / float(dt / second))
+        steps = steps.astype(np.int64) - first_step
+        if layer.kind == "spikes":
+            amounts = np.ones(count)
+            self.quanta = amounts
+        else:
+            q = monitor.variables["q"].get_value()[:count]
+            theta = layer.group.variables["theta"].get_value()
+            amounts = np.asarray(theta[index] * q if np.ndim(theta) else theta * q, dtype=float)
+            self.quanta = np.abs(q)
+        copy = index // n
+        order = np.argsort(copy.astype(np.int32), kind="stable")
+        bounds = np.searchsorted(copy[order], np.arange(copies + 1))
+        self.copy, self.steps_all = copy, steps
+        self.parts = [(np.ascontiguousarray(steps[order[a:z]]),
+                       np.ascontiguousarray(index[order[a:z]] - c * n),
+                       np.ascontiguousarray(amounts[order[a:z]]))
+                      for c, (a, z) in enumerate(zip(bounds[:-1], bounds[1:]))]
+        monitor.resize(0)
+        monitor.variables["N"].set_value(0)
+
+    def counted(self, active):
+        """(events, quanta) at steps where ``active[step, copy]`` (inside a sample)."""
+        inside = (self.steps_all >= 0) & (self.steps_all < len(active))
+        keep = np.zeros(len(self.copy), bool)
+        keep[inside] = active[self.steps_all[inside], self.copy[inside]]
+        return int(keep.sum()), float(self.quanta[keep].sum())
+
+
+class AdjointEngine(Engine):
+    """Rule 'adjoint': records the events of every layer and, once per batch, computes
+    each sample's gradients backwards in time (module docstring)."""
+
+    def __init__(self, learner, net, batch):
+        super().__init__(learner, net, batch)
+        self.tables = [SynapseTable(c) for c in self.connections]
+        self.monitors = [SpikeMonitor(layer.group, variables=[] if layer.kind == "spikes" else ["q"],
+                                      when="end", name=f"sgbrian_events_{l}*")
+                         for l, layer in enumerate(net.layers)]
+        for monitor in self.monitors:
+            monitor.active = False                 # recording only during the learner's runs
+        net.network.add(*self.monitors)
+        self.plan = None
+        #: Seconds spent finishing batches (gradients, metrics, updates) in this engine's runs.
+        self.learner_seconds = 0.0
+
+    def keeps_history(self, l):
+        return None                      # no sender cascades: nothing is filtered per step
+
+    def apply_delays(self, params, dt):
+        super().apply_delays(params, dt)
+        for table, conn in zip(self.tables, self.connections):
+            table.set_delays(conn)
+
+    def layout(self, batches):
+        """Every batch as long as the longest (samples and gap), the first starting at the
+        next multiple of that length: the batch clock then ticks at every batch's start."""
+        from ..datasets import batch_inputs
+        length = max(max(s.n_steps for s in batch) for batch in batches) + self.gap()
+        inputs, starts, lengths = batch_inputs(batches, self.batch, self.gap(), self.learner.dt,
+                                               self.sizes[0], length)
+        now = int(round(float(self.net.network.t / self.learner.dt)))
+        first = -(-now // length) * length
+        return inputs, starts + first, lengths, first * self.learner.dt
+
+    def reset(self):
+        """The network back to rest and the monitors emptied."""
+        self.rest()
+        for monitor in self.monitors:
+            monitor.resize(0)
+            monitor.variables["N"].set_value(0)
+
+    def run(self, plan):
+        """One Brian2 run over every batch of ``plan`` (all of one length); an operation on
+        a clock of that length finishes each batch at the start of the next one."""
+        dt, length = self.learner.dt, int(plan.lengths[0])
+        first = int(plan.starts[0])
+        self.plan = plan
+
+        def batch_boundary():
+            index = int(round(float(self.net.network.t / dt))) - first
+            if index > 0:
+                self._finish_batch(index // length - 1)      # resets the network
+            else:
+                self.reset()                # idle steps before the first batch: forgotten
+        self.attach(NetworkOperation(batch_boundary, when="start", name="sgbrian_adjoint*",
+                                     clock=Clock(length * dt, name="sgbrian_batches*")))
+        for monitor in self.monitors:
+            monitor.active = True
+        try:
+            end = first + int(plan.lengths.sum())
+            self.net.network.run((end - int(round(float(self.net.network.t / dt)))) * dt)
+            self._finish_batch(len(plan.batches) - 1)
+        finally:
+            self.detach()
+            self.plan = None
+
+    def detach(self):
+        """Remove the batch operation from the network and stop the event monitors."""
+        super().detach()
+        for monitor in self.monitors:
+            monitor.active = False
+
+    def _finish_batch(self, index):
+        began = time.perf_counter()
+        try:
+            self._learn_batch(index)
+        finally:
+            self.learner_seconds += time.perf_counter() - began
+
+    def _learn_batch(self, index):
+        """Batch ``index`` has run: its samples' metrics and gradients, then the update."""
+        plan, learner = self.plan, self.learner
+        batch = plan.batches[index]
+        data = learner.loss.prepare(batch, self.batch, plan.lengths[index], learner.dt)
+        plan.metrics.start_batch(batch, self.batch, data)
+        first = int(plan.starts[index])
+        events = [LayerEvents(m, layer, size, self.batch, first, learner.dt)
+                  for m, layer, size in zip(self.monitors, self.net.layers, self.sizes)]
+        self.last_events = events          # the last batch's events, for analyses
+        for l, layer_events in enumerate(events[1:]):
+            counted = layer_events.counted(data["active"])
+            plan.events[l][0] += counted[0]
+            plan.events[l][1] += counted[1]
+        for b in range(len(batch)):
+            self._sample(b, events, data, plan.train)
+        if plan.train:
+            plan.steps_since_update += int(np.count_nonzero(data["weight"]))
+        learner._end_batch(self, plan, index)
+
+    # -- one sample ---------------------------------------------------------------------
+    def _sample(self, b, events, data, train):
+        """Copy b of the batch: its buckets rebuilt from the events, its loss and metrics,
+        and (``train``) its gradients added to the learner's."""
+        learner, layers = self.learner, self.net.layers
+        params, T = learner.params, len(data["active"])
+        weights = [table.csr(params[f"w{l}"]) for l, table in enumerate(self.tables)]
+        injected, x = [None], [None]
+        for l in range(1, len(layers)):
+            compiled, table = kernels(layers[l].K + 1), self.tables[l - 1]
+            inj = np.zeros((T, self.sizes[l]))
+            compiled.scatter(*events[l - 1].parts[b], table.start, table.post, weights[l - 1],
+                             table.delays, inj)
+            out = np.empty_like(inj)
+            compiled.forward(self._tap(l), self.connections[l - 1].P, inj,
+                             np.ascontiguousarray(params[f"v{l}"].T), params[f"b{l}"], out)
+            injected.append(inj)
+            x.append(out)
+        readout = layers[-1]
+        y = activation(readout, x[-1])
+        losses, dy = learner.loss.sample_sequence(y, data, b)
+        if not np.all(np.isfinite(losses)):
+            learner._diverged(f"the loss became {losses.sum()} in sample {b} of a batch")
+        self.plan.metrics.add_sequence(b, y, losses)
+        if train:
+            self._backward(dy * activation_slope(readout, x[-1]), events, b, injected, x, weights)
+
+    def _tap(self, l):
+        """The bucket events of layer l-1 enter at layer l: 1 for raw spikes, else 0."""
+        return 1 if self.net.layers[l - 1].kind == "spikes" else 0
+
+    def _backward(self, delta, events, b, injected, x, weights):
+        """The gradients of copy b from its readout error ``delta`` (T, n_readout), layer
+        by layer down to the first (module docstring)."""
+        learner, layers = self.learner, self.net.layers
+        grads, params, train = learner.grads, learner.params, learner.train
+        T = len(delta)
+        for l in range(len(layers) - 1, 0, -1):
+            compiled, table, n = kernels(layers[l].K + 1), self.tables[l - 1], self.sizes[l]
+            conn = self.connections[l - 1]
+            trained_delay = learner.delay_trained[l - 1] and f"d{l - 1}" in grads
+            E = np.empty((T, n))
+            Ed = np.empty((T, n)) if trained_delay else None
+            grad_v, grad_b = np.zeros((layers[l].K + 1, n)), np.zeros(n)
+            compiled.backward(self._tap(l), conn.P, np.ascontiguousarray(delta), injected[l],
+                              np.ascontiguousarray(params[f"v{l}"].T), 1.0 / conn.taus, E, Ed,
+                              grad_v, grad_b)
+            if "v" in train:
+                grads[f"v{l}"] += grad_v.T
+            if "b" in train:
+                grads[f"b{l}"] += grad_b
+            if "w" in train or trained_delay:
+                grad_w = np.zeros(len(table.post))
+                grad_d = np.zeros(len(table.post)) if trained_delay else None
+                compiled.gather(*events[l - 1].parts[b], table.start, table.post, table.delays,
+                                E, Ed, grad_w, grad_d)
+                if "w" in train:
+                    table.add(grads[f"w{l - 1}"], grad_w)
+                if trained_delay:
+                    table.add(grads[f"d{l - 1}"], -1e-3 * weights[l - 1] * grad_d)
+            if l == 1:
+                return
+            ET = np.zeros((n, T + 1 + table.longest))
+            ET[:, :T] = E.T
+            A = np.empty((table.n_pre, T + 1))
+            compiled.error(table.start, table.post, weights[l - 1], table.delays, ET, A)
+            delta = activation_slope(layers[l - 1], x[l - 1]) * (A[:, :-1] - A[:, 1:]).T
+
+    def state_nbytes(self):
+        """Bytes the engine keeps between batches: its synapse tables (the recorded events
+        and the per-sample arrays are counted by ``memory_estimate``)."""
+        return owned_nbytes(self.tables)

@@ -1,0 +1,86 @@
+"""The gradient methods a learner can use, registered by name (``OnlineLearner(rule=...)``).
+
+Each method is a small class over the shared machinery: which engine forms its gradients,
+how deep a network it is exact for, whose delays it trains, whether it can update the
+parameters within a sample, and what it refuses. ``register_method`` adds one;
+``METHODS`` lists them:
+
+- ``'exact'``: online, forward-mode traces; the exact gradient through one hidden layer.
+- ``'spatial'``: online, any depth; exact at the readout, an approximation below it.
+- ``'adjoint'``: after each sample or batch, backwards in time from the recorded events;
+  the exact gradient at any depth, at a cost that follows the events.
+"""
+from .adjoint import AdjointEngine
+from .online import ExactEngine, OnlineEngine
+
+METHODS = {}
+
+
+def register_method(cls):
+    """Class decorator: make ``cls`` (a :class:`GradientMethod`) available as ``rule=cls.name``."""
+    METHODS[cls.name] = cls
+    return cls
+
+
+class GradientMethod:
+    """A way of forming the gradients of the summed per-step loss."""
+    name = None
+    engine = None              # the Engine subclass that forms them
+    per_step_updates = True    # may update every step or every n steps
+
+    def delay_trained(self, connection, connections):
+        """Whether the delays of ``connection`` (of ``connections``) learn (when 'd' is trained)."""
+        return True
+
+    def check(self, net, update_every):
+        """Raise ``ValueError`` for networks or settings the method cannot train."""
+        if not self.per_step_updates and update_every != "sample":
+            raise ValueError(
+                f"rule {self.name!r} computes a sample's gradient after the sample has run, so "
+                f"it updates once per sample or batch: update_every must be 'sample', got "
+                f"{update_every!r}; use rule 'exact' or 'spatial' for updates within a sample")
+
+
+@register_method
+class Exact(GradientMethod):
+    """Forward-mode traces: exact through one hidden layer; trains the readout's delays."""
+    name = "exact"
+    engine = ExactEngine
+
+    def delay_trained(self, connection, connections):
+        return connection == connections - 1
+
+    def check(self, net, update_every):
+        super().check(net, update_every)
+        if len(net.layers) != 3:
+            raise ValueError(f"rule 'exact' needs exactly one hidden layer (3 layers), got "
+                             f"{len(net.layers)}; use rule='adjoint' (exact at any depth) or "
+                             f"rule='spatial' for deeper networks")
+
+
+@register_method
+class Spatial(GradientMethod):
+    """The readout's exact error sent down without temporal filtering (any depth)."""
+    name = "spatial"
+    engine = OnlineEngine
+
+
+@register_method
+class Adjoint(GradientMethod):
+    """Backwards in time from the recorded events, once per sample or batch (any depth)."""
+    name = "adjoint"
+    engine = AdjointEngine
+    per_step_updates = False
+
+    def check(self, net, update_every):
+        super().check(net, update_every)
+        for layer in net.layers[1:]:
+            if layer.drive:
+                raise ValueError(
+                    f"layer {layer.index}: rule 'adjoint' rebuilds x from the recorded events "
+                    f"and cannot evaluate the drive term {layer.drive!r} over a sample; use "
+                    "rule 'exact' or 'spatial' with constant_drive=True")
+            if layer.schedule != "exact":
+                raise ValueError(
+                    f"layer {layer.index}: rule 'adjoint' needs schedule='exact' (got "
+                    f"{layer.schedule!r}); train with it, then net.set_schedule('genn') to export")

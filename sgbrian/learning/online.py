@@ -1,0 +1,290 @@
+"""The online rules: gradients formed inside the Brian2 run at every time step.
+
+A ``network_operation`` at the end of every step reads the network's buckets, forms the
+readout's error and accumulates the gradients of the per-step loss (MODEL.md section 5),
+so parameters may change every step, every n steps or once per sample, with memory
+independent of the sequence length:
+
+    delta_j(t)  = dL(t)/dx_j(t)                       (readout: dL/dy * act'(x))
+    dL/dv_j^k   = delta_j U_j^k,    dL/db_j = delta_j
+    dL/dw_s     = delta_j sum_k v_j^k u_{i,d}^k       (u_{i,d}: buckets of r_i(t - d))
+    eps_{i,d}^k = sum_{j: d_ij = d} delta_j w_ij v_j^k   (error sent one layer down)
+
+:class:`OnlineEngine` is rule ``'spatial'`` (any depth): ``delta_i = act'(x_i) sum_{d,k}
+eps_{i,d}^k`` and the formulas repeat one layer down. :class:`ExactEngine` is rule
+``'exact'`` (one hidden layer): forward-mode traces of the hidden parameters'
+sensitivities, filtered by the readout's cascade per readout delay d,
+``Z_{p,d}(t+h) = P Z_{p,d}(t)``, ``Z_{p,d}^0 = z_p(t - d)``, ``dL/dp = sum_{d,k}
+eps_{i(p),d}^k Z_{p,d}^k``. Continuous delays: ``dL/dD_s = delta_j w_s sum_{k>=1} v_j^k
+(u_{i,d}^k - u_{i,d}^{k-1}) / tau_k`` (:class:`~.buffers.WeightGradient`).
+"""
+import numpy as np
+from brian2 import NetworkOperation
+
+from .binding import Engine, activation, activation_slope, drive_terms
+from .buffers import WeightGradient, owned_nbytes
+from .cascades import BucketMajorCascades, InPlaceTrace, SenderCascades
+
+
+class OnlineEngine(Engine):
+    """Rule 'spatial': the per-step engine. Holds the sender cascades, the gradient
+    windows and the ``network_operation`` that runs at the end of every step."""
+
+    def __init__(self, learner, net, batch):
+        super().__init__(learner, net, batch)
+        self.weight_grads = [WeightGradient(c) for c in self.connections]
+        self.delay_grads = {l: WeightGradient(c, derivative=True)
+                            for l, c in enumerate(self.connections) if learner.delay_trained[l]}
+        self._make_traces()
+
+        def learner_step():               # a plain function: Brian2 inspects its arguments
+            self._on_step()
+        self.attach(NetworkOperation(learner_step, when="end", order=100,
+                                     name="sgbrian_learner*"))
+        self.plan = None
+
+    def _make_traces(self):
+        """Forward-mode traces (none under 'spatial')."""
+
+    def write_params(self, params):
+        """Copy ``params`` into the Brian2 variables and keep the weights as dense
+        (delays, n_pre, n_post) arrays, which the error sent down reads at every step."""
+        super().write_params(params)
+        self.dense = [c.dense(params[f"w{l}"]) for l, c in enumerate(self.connections)]
+
+    def bind_views(self):
+        super().bind_views()
+        self._U = [[layer.group.variables[f"U_{k}"].get_value() for k in range(layer.K + 1)]
+                   for layer in self.net.layers[1:]]
+        self._senders = []
+        for layer in self.net.layers[:-1]:
+            name = "_spikespace" if layer.kind == "spikes" else "r"
+            self._senders.append(layer.group.variables[name].get_value())
+        self._spikespaces = [layer.group.variables["_spikespace"].get_value()
+                             for layer in self.net.layers[1:]]
+        self._payloads = [layer.group.variables["q"].get_value() for layer in self.net.layers[1:]]
+
+    def reset(self):
+        """Every state variable, sender cascade, gradient window and trace back to rest
+        (buffered gradients are added to the learner's first)."""
+        self.flush(self.learner.grads, self.learner.train)
+        for wg in self.weight_grads + list(self.delay_grads.values()):
+            wg.reset()
+        self.rest()
+        for conn in self.connections:
+            conn.senders.reset()
+
+    def run(self, plan):
+        """One Brian2 run over every batch of ``plan``; the operation learns at each step."""
+        self.plan = plan
+        try:
+            self.net.network.run(int(plan.lengths.sum()) * self.learner.dt)
+        finally:
+            self.plan = None
+
+    # -- one time step ---------------------------------------------------------------
+    def _sender_signal(self, l):
+        layer, array = self.net.layers[l], self._senders[l]
+        if layer.kind != "spikes":
+            return array.reshape(self.batch, -1)
+        spikes = np.zeros(layer.n)
+        spikes[array[:array[-1]]] = 1.0
+        return spikes.reshape(self.batch, -1)
+
+    def _on_step(self):
+        plan = self.plan
+        if plan is None:
+            return
+        step = plan.step
+        plan.step += 1
+        index = np.searchsorted(plan.starts, step, side="right") - 1
+        n = step - plan.starts[index]
+        batch = plan.batches[index]
+        if n == 0:
+            plan.data = self.learner.loss.prepare(batch, self.batch, plan.lengths[index],
+                                                  self.learner.dt)
+            plan.metrics.start_batch(batch, self.batch, plan.data)
+        active = plan.data["active"][n] if n < len(plan.data["active"]) else None
+        if active is not None:
+            self._count_events(plan, active)
+            self._learn_step(plan, n)
+        if n == plan.lengths[index] - 1:
+            self.learner._end_batch(self, plan, index)
+
+    def _count_events(self, plan, active):
+        for l, (spikespace, q, counter) in enumerate(zip(self._spikespaces, self._payloads,
+                                                         plan.events)):
+            count = spikespace[-1]
+            if count:
+                fired = spikespace[:count]
+                fired = fired[active[fired // self.sizes[l + 1]]]
+                counter[0] += len(fired)
+                counter[1] += np.abs(q[fired]).sum()
+
+    def _learn_step(self, plan, n):
+        learner = self.learner
+        params = learner.params
+        for l, conn in enumerate(self.connections):
+            conn.senders.step(self._sender_signal(l))
+        U = [np.stack(views, axis=-1).reshape(self.batch, size, -1)
+             for views, size in zip(self._U, self.sizes[1:])]
+        x = [params[f"b{l}"] + np.einsum("bnk,nk->bn", U[l - 1], params[f"v{l}"])
+             + (drive_terms(layer, self.batch) if layer.drive else 0.0)
+             for l, layer in enumerate(self.net.layers[1:], start=1)]
+        readout = self.net.layers[-1]
+        y = activation(readout, x[-1])
+        if plan.train:                       # the traces serve gradients only
+            self._step_traces(x[0], U[0], params.get("v1"))
+        losses, dy = learner.loss.batch_step(y, plan.data, n)
+        if not np.all(np.isfinite(losses)):
+            learner._diverged(f"the loss became {losses.sum()} at step {n} of a sample")
+        plan.metrics.add(n, y, losses)
+        if plan.train:
+            # every step goes through the backward pass (a zero error before a loss
+            # starts), so that the gradient windows follow the senders step by step
+            has_loss = dy is not None
+            self._backward((dy if has_loss else np.zeros_like(y))
+                           * activation_slope(readout, x[-1]), x, U)
+            if has_loss:
+                plan.steps_since_update += 1
+            if (has_loss and plan.apply and learner.update_every != "sample"
+                    and plan.steps_since_update >= learner.update_every):
+                learner._update(self, plan)
+
+    def _step_traces(self, x1, U1, v1):
+        """Advance the forward-mode traces by one step (none under 'spatial')."""
+
+    def _backward(self, delta, x, U):
+        """Accumulate this step's gradients, summed over the batch, from the readout down
+        (MODEL.md section 5). ``delta``: (batch, n_readout)."""
+        learner = self.learner
+        grads, params, train = learner.grads, learner.params, learner.train
+        for l in range(len(self.net.layers) - 1, 0, -1):
+            conn, v = self.connections[l - 1], params[f"v{l}"]
+            vd = delta[:, :, None] * v                                      # (B, n, K+1)
+            if "v" in train:
+                grads[f"v{l}"] += np.einsum("bn,bnk->nk", delta, U[l - 1])
+            if "b" in train:
+                grads[f"b{l}"] += delta.sum(axis=0)
+            if "w" in train or l - 1 in self.delay_grads:
+                buckets = conn.senders.u
+                if "w" in train:
+                    self.weight_grads[l - 1].add(buckets, vd, grads[f"w{l - 1}"])
+                if l - 1 in self.delay_grads:
+                    self.delay_grads[l - 1].weights = params[f"w{l - 1}"]
+                    self.delay_grads[l - 1].add(buckets, vd, grads[f"d{l - 1}"])
+            if l == 1:
+                return
+            delta = self._error_below(l, vd, x)
+            if delta is None:
+                return
+
+    def _error_below(self, l, vd, x):
+        """Rule 'spatial': ``delta_i = act'(x_i) sum_{d,j} w_ij (v_j . delta_j)``, the
+        error of layer l-1 from layer l's ``vd = v delta``."""
+        eps = np.einsum("dij,bj->bi", self.dense[l - 1], vd.sum(axis=2))
+        return activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
+
+    def state_nbytes(self):
+        """Bytes of the arrays this engine allocated to learn: the sender cascades, the
+        gradient windows, the exact rule's traces and its dense gradient. This is the memory
+        the online rule keeps (BPTT's counterpart: the tensors autograd saves for the
+        backward pass); it is fixed when the engine is made, grows with the batch and the
+        longest delay in steps, and not with the number of steps a sample has. Not counted:
+        the network's own state (Brian2's arrays), the parameters (also as dense weights)
+        and their gradients, the task's inputs and targets."""
+        return owned_nbytes(self.connections, self.weight_grads, self.delay_grads,
+                            getattr(self, "exact", None), getattr(self, "w0_dense", None))
+
+    def flush(self, grads, train):
+        for l, wg in enumerate(self.weight_grads):
+            if "w" in train:
+                wg.flush(grads[f"w{l}"])
+        for l, dg in self.delay_grads.items():
+            dg.flush(grads[f"d{l}"])
+
+
+class ExactEngine(OnlineEngine):
+    """Rule 'exact' (one hidden layer): the readout's error meets forward-mode traces of
+    the hidden parameters' sensitivities instead of being sent down."""
+
+    def keeps_history(self, l):
+        return l == 0                        # dense_drive reads the inputs' delayed buckets
+
+    def _make_traces(self):
+        """Traces of w0 (dense: every (input, hidden) pair, so that the products need no
+        gather; flushed to the synapses), v1 and b1, filtered by the readout's cascade.
+        Without readout delays each is an :class:`InPlaceTrace` (hidden h, then the
+        parameter's own index: input i, bucket m, or one bias), stepped and contracted in
+        one compiled pass; with them, a ring of past values (:class:`SenderCascades`,
+        :class:`BucketMajorCascades` for w0) read at every readout delay."""
+        readout, syn0 = self.connections[1], self.connections[0]
+        n, K = self.sizes[1], self.net.layers[1].K
+        self.w0_dense = np.zeros((n, syn0.n_pre))               # (hidden, input)
+        if readout.max_steps == 0:
+            self.exact = {name: (None, InPlaceTrace((self.batch, n, size), readout.P))
+                          for name, size in (("w0", syn0.n_pre), ("v1", K + 1), ("b1", 1))}
+            return
+        make = lambda *shape: SenderCascades((self.batch, *shape), readout.max_steps, readout.P)  # noqa: E731
+        self.exact = {"w0": (None, BucketMajorCascades((self.batch, n, syn0.n_pre),
+                                                       readout.max_steps, readout.P)),
+                      "v1": (np.repeat(np.arange(n), K + 1), make(n * (K + 1))),
+                      "b1": (np.arange(n), make(n))}
+
+    def reset(self):
+        super().reset()
+        for _, trace in self.exact.values():
+            trace.reset()
+
+    def _step_traces(self, x1, U1, v1):
+        """The traces' taps: ``slope_h`` times the sensitivity of x_h to the parameter,
+        ``sum_k v_h^k u_i^k`` (w0, the input's delayed buckets), ``U_h^m`` (v1), 1 (b1)."""
+        slope = activation_slope(self.net.layers[1], x1)                 # (B, n)
+        drive = self.connections[0].dense_drive(v1)                      # (B, n, n_in)
+        if isinstance(self.exact["w0"][1], InPlaceTrace):   # stepped with the contraction
+            self._taps = {"w0": (slope, drive), "v1": (slope, U1),
+                          "b1": (slope, np.ones((*slope.shape, 1)))}
+            return
+        w0_trace = self.exact["w0"][1]
+        np.multiply(slope[:, :, None], drive, out=w0_trace.tap())
+        w0_trace.step()
+        self.exact["v1"][1].step((slope[:, :, None] * U1).reshape(self.batch, -1))
+        self.exact["b1"][1].step(slope)
+
+    def _error_below(self, l, vd, x):
+        """Contract the readout's error ``eps`` with the traces (into the hidden
+        parameters' gradients); nothing is sent further down."""
+        grads, train = self.learner.grads, self.learner.train
+        eps = np.matmul(self.dense[l - 1][:, None], vd[None])       # (D, B, n_h, K+1)
+        readout = self.connections[l - 1]
+        for name, (owner, trace) in self.exact.items():
+            if name[0] not in train:
+                continue
+            if isinstance(trace, InPlaceTrace):                # readout delay 0
+                out = self.w0_dense if name == "w0" else grads[name].reshape(self.sizes[1], -1)
+                trace.step_and_contract(*self._taps[name], eps[0], out)
+                continue
+            Z = trace.delayed(readout.delays)                 # (D, B, ..., K+1)
+            if name == "w0":
+                self._add_w0_products(Z, eps)
+            else:
+                grads[name] += np.einsum("dbpk,dbpk->p", eps[:, :, owner],
+                                         Z).reshape(grads[name].shape)
+        return None
+
+    def _add_w0_products(self, Z, eps):
+        """``w0_dense[h, i] += sum_{d,k,b} Z[d, k, b, h, i] eps[d, b, h, k]`` (Z
+        bucket-major, hidden before input): per delay one batched vector-matrix product
+        over h, ``(k, b)`` contracted, which reads Z once (an ``einsum`` of the same sum
+        takes twice as long)."""
+        _, K1, B, n_h, n_in = Z.shape
+        for Zd, ed in zip(Z, eps):
+            errors = ed.transpose(1, 2, 0).reshape(n_h, 1, K1 * B)             # (h, 1, (k, b))
+            self.w0_dense += np.matmul(errors, Zd.reshape(K1 * B, n_h, n_in).transpose(1, 0, 2))[:, 0]
+
+    def flush(self, grads, train):
+        super().flush(grads, train)
+        if "w" in train:
+            c0 = self.connections[0]
+            grads["w0"] += self.w0_dense[c0.post, c0.pre]
+            self.w0_dense[:] = 0
