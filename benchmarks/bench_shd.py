@@ -29,9 +29,8 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 BATCH = 32
 
 
@@ -42,6 +41,7 @@ def shd_data(dt_ms, n_train, n_test, folder):
 
 
 def sgbrian_child(dt_ms, n_train, folder):
+    from floors import adjoint_floor
     from brian2 import defaultclock, ms
     from sgbrian.baselines import PeakRSS
     from sgbrian.experiments import build_learner
@@ -68,51 +68,10 @@ def sgbrian_child(dt_ms, n_train, folder):
             **floor, "floor_fraction": floor["floor_ms"] / (1e3 * per_sample)}
 
 
-def adjoint_floor(learner, samples):
-    """The adjoint's operation count per sample (multiply-adds) and the time of its compiled
-    loops alone on the events of ``samples`` (one batch, run once more to record them):
-    per receiving layer, the injections and cascade forward twice (Brian2's simulation and
-    the rebuild), the cascade backward, the weight and delay gathers, and (hidden senders)
-    the error sent down. Means over the samples."""
-    from sgbrian.learning.adjoint_kernels import kernels
-    from sgbrian.training import Metrics
-    learner.run_samples(samples, train=True, metrics=Metrics(learner.loss), apply=False,
-                        batch_size=len(samples))
-    engine = learner.engine(len(samples))
-    layers, params, T = learner.net.layers, learner.params, samples[0].n_steps
-    macs, seconds = 0, 0.0
-    for b in range(len(samples)):
-        for l in range(1, len(layers)):
-            compiled, table, conn = kernels(layers[l].K + 1), engine.tables[l - 1], engine.connections[l - 1]
-            n, K1, tap = engine.sizes[l], layers[l].K + 1, engine._tap(l)
-            events = engine.last_events[l - 1].parts[b]
-            fanout = int(np.diff(table.start)[events[1]].sum())
-            inj, out, E, Ed = (np.zeros((T, n)) for _ in range(4))
-            v, w = np.ascontiguousarray(params[f"v{l}"].T), table.csr(params[f"w{l - 1}"])
-            grads = (np.zeros((K1, n)), np.zeros(n), np.zeros(len(table.post)), np.zeros(len(table.post)))
-            began = time.perf_counter()
-            for _ in range(2):
-                compiled.scatter(*events, table.start, table.post, w, table.delays, inj)
-                compiled.forward(tap, conn.P, inj, v, params[f"b{l}"], out)
-            compiled.backward(tap, conn.P, out, inj, v, 1.0 / conn.taus, E, Ed, *grads[:2])
-            compiled.gather(*events, table.start, table.post, table.delays, E, Ed, *grads[2:])
-            if l > 1:
-                A = np.empty((table.n_pre, T + 1))
-                compiled.error(table.start, table.post, w, table.delays,
-                               np.zeros((n, T + 1 + table.longest)), A)
-            seconds += time.perf_counter() - began
-            triangle = K1 * (K1 + 1) // 2
-            macs += 2 * (fanout + n * T * (triangle + K1))           # simulation and rebuild
-            macs += n * T * (triangle + 3 * K1) + 2 * fanout          # backward, gathers
-            macs += len(table.post) * T if l > 1 else 0               # error sent down
-    return {"floor_ms": 1e3 * seconds / len(samples), "macs_per_sample": macs / len(samples)}
-
-
 def bptt_child(dt_ms, n_train, folder):
-    from brian2 import ms
     from sgbrian.bptt import train_lif
     task = shd_data(dt_ms, n_train, BATCH, folder)
-    result = train_lif(task.train, task.test[:1], dt_ms * ms, 700, 20, 1, loss_start=100.0)
+    result = train_lif(task, 1, loss_start=100.0, test=task.test[:1])
     rss = result["peak_rss_mib"]
     return {"system": "snntorch_lif", "dt_ms": dt_ms, "samples": len(task.train),
             "samples_per_s": 1 / result["train_s_per_sample"], "peak_rss_mib": rss}

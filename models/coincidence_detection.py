@@ -2,7 +2,8 @@
 delayed by an interaural time difference (ITD) in 9 classes from -1 to +1 ms, dt = 0.05 ms.
 
 2 -> 48 coincidence detectors (random axonal delays, a Jeffress-like delay array) -> 9
-readout neurons, trained online with rule 'exact' and cross-entropy. Goal: test accuracy
+readout neurons, trained with rule 'adjoint' (exact gradients from the recorded events, one
+update per batch of 32) and cross-entropy. Goal: test accuracy
 >= 95%. Writes figures/out/model_itd.png and .pdf (tuning curves and confusion matrix).
 Then the same experiment with seeds 0, 1, 2 (``--seeds``; ``--scheduler tcp://host:8786``
 to run them on a Dask cluster): test score mean ± sd.

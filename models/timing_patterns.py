@@ -2,7 +2,7 @@
 over 100 channels. Every channel fires once per sample in every class (plus the same
 Poisson noise), so spike counts carry no class information: only timing does.
 
-100 -> 64 (relu) -> 10, K = 8, tau = 5 ms, rule 'exact', cross-entropy from 20 ms on.
+100 -> 64 (relu) -> 10, K = 8, tau = 5 ms, rule 'adjoint', cross-entropy from 20 ms on.
 Goal: test accuracy >= 90%. A spike-count classifier is printed as the control.
 Writes figures/out/model_timing.png and .pdf.
 Then the same experiment with seeds 0, 1, 2 (``--seeds``; ``--scheduler tcp://host:8786``

@@ -29,7 +29,7 @@ import numpy as np
 from brian2 import defaultclock, ms, prefs
 
 from .experiments import EXPERIMENTS, build_learner
-from .precision import task_data, train_at, update_interval
+from .precision import SWEEP_RULE, task_data, train_at, update_interval
 
 SYSTEMS = ("sgbrian", "lif", "rlif", "delay_lif")
 DELAY_LINES = {"delay": (1.0, 10.0), "itd": (0.05, 1.0)}      # (spacing, longest) in ms
@@ -84,14 +84,15 @@ class PeakRSS:
         self.peak = max(self.peak, self.process.memory_info().rss - self.start)
 
 
-def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy"):
-    """Train sgbrian's experiment ``task`` at ``dt_ms`` (its own settings: rule, batch,
-    learning rate, epochs, update interval fixed in time: ``precision.train_at``, as in the
-    temporal-precision sweep). Returns score, training seconds and peak RSS per sample (over
-    the samples run side by side: the experiment's batch size)."""
+def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy", rule=None):
+    """Train sgbrian's experiment ``task`` at ``dt_ms`` (its own settings: batch, learning
+    rate, epochs, update interval fixed in time: ``precision.train_at``, as in the
+    temporal-precision sweep; the sweep's rule ``SWEEP_RULE``, or ``rule``). Returns score,
+    training seconds and peak RSS per sample (over the samples run side by side: the
+    experiment's batch size)."""
     data = task_data(task, dt_ms, seed, mode)
     with PeakRSS() as memory:
-        result = train_at(task, dt_ms, seed, mode, target, data)
+        result = train_at(task, dt_ms, seed, mode, target, data, rule)
     visited = len(data.train) * len(result["history"])
     return {"system": "sgbrian", "task": task, "dt_ms": dt_ms, "seed": seed,
             "steps": int(data.train[0].n_steps), "score": float(result["test"][result["metric"]]),
@@ -109,7 +110,8 @@ def sgbrian_state_point(task, dt_ms, seed, mode="full"):
     prefs.codegen.target = "numpy"
     data = task_data(task, dt_ms, seed, mode)
     defaultclock.dt = dt_ms * ms
-    _, learner = build_learner(task, data, seed, update_every=update_interval(ex, dt_ms * ms))
+    _, learner = build_learner(task, data, seed, update_every=update_interval(ex, dt_ms * ms),
+                               rule=SWEEP_RULE[task])
     return {"system": "sgbrian", "task": task, "dt_ms": dt_ms, "seed": seed,
             "learner_state_mib_per_sample":
                 learner.engine(ex.batch_size).state_nbytes() / 2 ** 20 / ex.batch_size}

@@ -31,19 +31,24 @@ def _batches(samples, order, size):
     return [[samples[i] for i in order[a:a + size]] for a in range(0, len(order), size)]
 
 
-def train_lif(train, test, dt, n_in, n_out, epochs, hidden=256, lr=2e-3, tau_mem=20.0,
-              loss_start=0.0, batch=BATCH, seed=0, warm_up=True, stream=None):
-    """Train the snnTorch LIF network with BPTT for ``epochs`` epochs on ``train`` (spike
-    samples with class labels), testing on ``test`` after every epoch.
+def train_lif(task, epochs, hidden=256, lr=2e-3, tau_mem=20.0, loss_start=0.0, batch=BATCH,
+              seed=0, warm_up=True, stream=None, train=None, test=None):
+    """Train the snnTorch LIF network with BPTT for ``epochs`` epochs on the spike samples
+    of ``task`` (a :class:`~sgbrian.datasets.TaskData` with class labels: its ``dt``, its
+    inputs and outputs; ``train``/``test``: other lists of its samples), testing after
+    every epoch.
 
-    ``dt`` a Brian2 time; ``tau_mem`` and ``loss_start`` in ms. ``warm_up``: one untimed
-    batch first (torch's first allocations). Returns a dict: ``accuracy`` per epoch,
-    ``train_s_per_sample`` (training only, after the warm-up), ``peak_rss_mib`` (above
-    the start, whole run), ``epoch_seconds``.
+    ``tau_mem`` and ``loss_start`` in ms. ``warm_up``: one untimed batch first (torch's
+    first allocations). Returns a dict: ``accuracy`` per epoch, ``train_s_per_sample``
+    (training only, after the warm-up), ``peak_rss_mib`` (above the start, whole run),
+    ``epoch_seconds``.
     """
     import torch
     torch.set_num_threads(1)
     torch.manual_seed(seed)
+    train = task.train if train is None else train
+    test = task.test if test is None else test
+    dt, n_in, n_out = task.dt, task.n_inputs, task.n_outputs
     dt_ms = float(dt / second) * 1e3
     model = BPTTNetwork("lif", n_in, n_out, hidden, float(np.exp(-dt_ms / tau_mem)), np.array([0]))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -42,26 +42,27 @@ EXPERIMENTS = {
     "delay": Experiment(tasks.delay_task, tasks.delay_network, 1 * ms, MSELoss, "spatial",
                         1e-2, 10, 15, "nrmse", 0.1),
     "itd": Experiment(tasks.itd_task, tasks.itd_network, 0.05 * ms,
-                      lambda: CrossEntropyLoss(start=2 * ms), "exact", 5e-2, "sample", 8,
+                      lambda: CrossEntropyLoss(start=2 * ms), "adjoint", 5e-2, "sample", 8,
                       "accuracy", 0.95, batch_size=32),
     "timing": Experiment(tasks.timing_task, tasks.timing_network, 1 * ms,
-                         lambda: CrossEntropyLoss(start=20 * ms), "exact", 3e-2, "sample", 3,
+                         lambda: CrossEntropyLoss(start=20 * ms), "adjoint", 3e-2, "sample", 3,
                          "accuracy", 0.90, batch_size=32),
     "shd": Experiment(tasks.shd_task, tasks.shd_network, 1 * ms,
-                      lambda: CrossEntropyLoss(start=100 * ms), "spatial", 1e-2, "sample", 2,
-                      "accuracy", 0.0, train=("w", "v", "b", "d")),
+                      lambda: CrossEntropyLoss(start=100 * ms), "adjoint", 1e-2, "sample", 2,
+                      "accuracy", 0.90, train=("w", "v", "b", "d"), batch_size=32),
 }
 
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
                record_outputs=False, task_kwargs=None, task=None, update_every=None,
-               batch_size=None, lr=None, checkpoint=None, client=None, **task_settings):
+               batch_size=None, lr=None, checkpoint=None, client=None, rule=None,
+               **task_settings):
     """Generate, build, train and test experiment ``name``; return a result dict.
 
     ``dt`` (default: the experiment's) is the simulation time step; every physical time
     constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
-    (default: generated). ``update_every``, ``lr``: override the experiment's update
-    interval and learning rate. ``batch_size``: samples side by side (one update per
+    (default: generated). ``update_every``, ``lr``, ``rule``: override the experiment's
+    update interval, learning rate and gradient method. ``batch_size``: samples side by side (one update per
     batch with update_every='sample'; default: the experiment's, 32 for ITD and timing). Task
     settings may also be given by name (``train_task("timing", jitter=3 * ms)``, merged into
     ``task_kwargs``). ``checkpoint``: a file written after every epoch
@@ -87,7 +88,7 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
         raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
     epochs = epochs or ex.epochs
     batch_size = batch_size or ex.batch_size
-    settings = dict(lr=lr, update_every=update_every, epochs=epochs)
+    settings = dict(lr=lr, update_every=update_every, epochs=epochs, rule=rule)
     net, learner = build_learner(name, task, seed, **settings)
     replica = None
     if client is not None:
@@ -112,12 +113,13 @@ def make_task(name, seed, task_kwargs=None):
     return ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
 
 
-def build_learner(name, task, seed, lr=None, update_every=None, epochs=None):
+def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rule=None):
     """Experiment ``name``'s network for ``task`` and its learner (loss, rule, Adam,
-    cosine schedule); returns ``(net, learner)``."""
+    cosine schedule; ``lr``, ``update_every``, ``epochs``, ``rule`` override the
+    experiment's); returns ``(net, learner)``."""
     ex = EXPERIMENTS[name]
     net = ex.make_network(task, seed=seed)
-    learner = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(lr or ex.lr),
+    learner = OnlineLearner(net, ex.loss(), rule=rule or ex.rule, optimizer=Adam(lr or ex.lr),
                             train=ex.train, update_every=update_every or ex.update_every,
                             seed=seed, lr_schedule=schedule("cosine", epochs=epochs or ex.epochs,
                                                             floor=0.1))

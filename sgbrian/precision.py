@@ -49,6 +49,11 @@ SIZES = {"full": {"delay": {}, "itd": {}, "timing": {}},          # the tasks' o
                    "timing": dict(n_train=10, n_test=10, duration=30 * ms)}}
 #: Epochs per mode (None: the experiment's own, as in ``models/``).
 EPOCHS = {"full": None, "reduced": None, "quick": 1}
+#: The gradient method of the sweeps (and of figure 8's sgbrian points): the online rule
+#: their kept results (analyses/out) were computed with. For ITD and timing it gives the
+#: same gradients as the experiments' 'adjoint' (tests/test_adjoint.py), whose speed
+#: benchmarks/bench_vs_bptt.py measures.
+SWEEP_RULE = {"delay": "spatial", "itd": "exact", "timing": "exact"}
 
 
 def master_task(name, mode="full", seed=0):
@@ -68,7 +73,7 @@ def transfer(learner, name, task, seed=0):
         if len(old) != len(syn):
             raise ValueError("transfer needs the same connectivity at both time steps")
         syn.delay = np.rint(np.asarray(old.delay[:] / task.dt)) * task.dt
-    new = OnlineLearner(net, ex.loss(), rule=ex.rule, optimizer=Adam(ex.lr), seed=seed)
+    new = OnlineLearner(net, ex.loss(), rule=SWEEP_RULE[name], optimizer=Adam(ex.lr), seed=seed)
     for key, value in learner.params.items():
         if key in new.params:
             new.params[key][:] = value
@@ -87,15 +92,17 @@ def task_data(task, dt_ms, seed, mode="full"):
     return regrid(master_task(task, mode, seed), dt_ms * ms)
 
 
-def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None):
+def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None, rule=None):
     """``train_task`` of experiment ``task`` at ``dt_ms`` on ``task_data`` (``data``: that
     task, if already made), with the experiment's own settings (those of ``models/``:
-    rule, batch size, learning rate, epochs; quick mode 1 epoch) and its update interval
-    fixed in time (``update_interval``). Returns ``train_task``'s dict."""
+    batch size, learning rate, epochs; quick mode 1 epoch), its update interval fixed in
+    time (``update_interval``) and the sweeps' rule (``SWEEP_RULE``; ``rule`` another).
+    Returns ``train_task``'s dict."""
     ex = EXPERIMENTS[task]
     data = data if data is not None else task_data(task, dt_ms, seed, mode)
     return train_task(task, seed=seed, dt=dt_ms * ms, epochs=EPOCHS[mode], target=target,
-                      progress=False, task=data, update_every=update_interval(ex, dt_ms * ms))
+                      progress=False, task=data, update_every=update_interval(ex, dt_ms * ms),
+                      rule=rule or SWEEP_RULE[task])
 
 
 def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):

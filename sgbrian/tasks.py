@@ -162,6 +162,7 @@ def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train
         raise ValueError("give both train_path and test_path (real SHD), or neither (synthetic)")
     if train_path is None:
         folder = folder or tempfile.mkdtemp(prefix="sgbrian_shd_")
+        os.makedirs(folder, exist_ok=True)
         train_path = synthetic_shd(os.path.join(folder, "synthetic_train.h5"), n_train, seed=seed)
         test_path = synthetic_shd(os.path.join(folder, "synthetic_test.h5"), n_test,
                                   seed=seed + 10 ** 6, template_seed=seed)
@@ -172,11 +173,16 @@ def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train
                     f"({'synthetic' if 'synthetic' in str(train_path) else train_path})")
 
 
-def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, seed=0):
-    """700 -> hidden (relu) -> 20, per-synapse delays drawn in [0, max_delay] (learnable)."""
-    return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
-                       spikes=task.train[0].input, max_delay=max_delay, random_delays=True,
-                       weight_scale=2.0, seed=seed)
+def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, theta=0.1, seed=0):
+    """700 -> hidden (relu) -> 20: per-synapse delays of the inputs drawn in
+    [0, max_delay] (learnable); the readout's synapses have none (its K buckets of
+    ``tau`` already give it smoothed delays over K tau = 80 ms), which halves the Brian2
+    run's time: each of a hidden neuron's events is then delivered in the step it is sent.
+    ``theta`` 0.1: on 640 synthetic samples (6 epochs, rule 'adjoint') it reached the same
+    test accuracy as 0.05 (0.975) with 51 instead of 84 events per neuron per second."""
+    return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=theta,
+                       spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
+                       random_delays=True, weight_scale=2.0, seed=seed)
 
 
 def regrid(task, dt):

@@ -56,9 +56,41 @@ class SynapseTable:
         self.set_delays(conn)
 
     def set_delays(self, conn):
-        """The connection's per-synapse delays in steps (``conn.delays`` indexed per synapse)."""
+        """The connection's per-synapse delays in steps (``conn.delays`` indexed per synapse)
+        and ``offset = delay x n_post + post`` (int32), where an event's arrival lands in
+        a (steps, n_post) array relative to its step's row."""
         self.delays = np.ascontiguousarray(self.csr(conn.delays[conn.delay_index]), dtype=np.int64)
         self.longest = int(self.delays.max(initial=0))
+        offset = self.delays * self.n_post + self.post
+        if offset.max(initial=0) >= 2 ** 31:
+            raise ValueError(f"delays up to {self.longest} steps x {self.n_post} receivers exceed "
+                             "the adjoint's int32 offsets")
+        self.offset = offset.astype(np.int32)
+
+    def error(self, E, weights, compiled, out):
+        """``A[t, i] = sum_{s of i} w_s E[t + d_s, post_s]`` for t = 0..T (E is zero from T
+        on): the error of each sender's transmitted signal, written into ``out``
+        (T + 1, n_pre). ``weights`` in CSR order. Where the weights are dense per delay
+        value (the delays in use times n_pre times n_post at most twice the synapses), one
+        matrix product per delay; else one pass over each sender's synapses
+        (``compiled.error``)."""
+        T = len(E)
+        values = np.unique(self.delays)
+        if len(values) * self.n_pre * self.n_post <= 2 * len(self.post):
+            pre = np.repeat(np.arange(self.n_pre), np.diff(self.start))
+            out[:] = 0.0
+            for d in values[values < T]:          # E[t + d] exists for t < T - d
+                W = np.zeros((self.n_pre, self.n_post))
+                chosen = self.delays == d
+                W[pre[chosen], self.post[chosen]] = weights[chosen]
+                out[:T - d] += E[d:] @ W.T
+            return out
+        ET = np.zeros((self.n_post, T + 1 + self.longest))
+        ET[:, :T] = E.T
+        A = np.empty((self.n_pre, T + 1))
+        compiled.error(self.start, self.post, weights, self.delays, ET, A)
+        out[:] = A.T
+        return out
 
     def csr(self, values):
         """Per-synapse ``values`` (Brian2's order) in CSR order."""
@@ -91,13 +123,12 @@ class LayerEvents:
             amounts = np.asarray(theta[index] * q if np.ndim(theta) else theta * q, dtype=float)
             self.quanta = np.abs(q)
         copy = index // n
-        order = np.argsort(copy.astype(np.int32), kind="stable")
+        order = np.argsort(copy.astype(np.int16 if copies < 2 ** 15 else np.int64), kind="stable")
         bounds = np.searchsorted(copy[order], np.arange(copies + 1))
         self.copy, self.steps_all = copy, steps
-        self.parts = [(np.ascontiguousarray(steps[order[a:z]]),
-                       np.ascontiguousarray(index[order[a:z]] - c * n),
-                       np.ascontiguousarray(amounts[order[a:z]]))
-                      for c, (a, z) in enumerate(zip(bounds[:-1], bounds[1:]))]
+        by_copy = (steps[order], index[order] - copy[order] * n, amounts[order])
+        self.parts = [tuple(a[start:stop] for a in by_copy)
+                      for start, stop in zip(bounds[:-1], bounds[1:])]
         monitor.resize(0)
         monitor.variables["N"].set_value(0)
 
@@ -107,6 +138,46 @@ class LayerEvents:
         keep = np.zeros(len(self.copy), bool)
         keep[inside] = active[self.steps_all[inside], self.copy[inside]]
         return int(keep.sum()), float(self.quanta[keep].sum())
+
+
+class BatchWork:
+    """What the samples of one batch share: the parameters in the loops' layouts (weights
+    in CSR order, bucket weights (K+1, n)), arrays over (steps, neurons) reused from sample
+    to sample (a fresh array would cost a page fault per 4 KiB), and the gradients summed
+    over the batch in those layouts (``add_to`` adds them to the learner's)."""
+
+    def __init__(self, engine, steps, train):
+        learner, layers = engine.learner, engine.net.layers
+        params, grads = learner.params, learner.grads
+        self.engine, self.train = engine, train
+        self.weights = [table.csr(params[f"w{l}"]) for l, table in enumerate(engine.tables)]
+        self.v = [None] + [np.ascontiguousarray(params[f"v{l}"].T) for l in range(1, len(layers))]
+        self.rates = [None] + [1.0 / c.taus for c in engine.connections]
+        self.injected, self.x, self.E = ([None] + [engine.workspace(name, l, steps)
+                                                   for l in range(1, len(layers))]
+                                         for name in ("injected", "x", "E"))
+        self.Ed = [None] + [engine.workspace("Ed", l, steps)
+                            if learner.delay_trained[l - 1] and f"d{l - 1}" in grads else None
+                            for l in range(1, len(layers))]
+        self.grad_v = [None] + [np.zeros((layers[l].K + 1, engine.sizes[l])) for l in range(1, len(layers))]
+        self.grad_b = [None] + [np.zeros(engine.sizes[l]) for l in range(1, len(layers))]
+        gathered = "w" in learner.train or "d" in learner.train
+        self.grad_w = [np.zeros(len(t.post)) if gathered else None for t in engine.tables]
+        self.grad_d = [np.zeros(len(t.post)) if self.Ed[l + 1] is not None else None
+                       for l, t in enumerate(engine.tables)]
+
+    def add_to(self, grads):
+        """The batch's sums into the learner's gradients (Brian2's synapse order; the delay
+        gradient is ``-1e-3 w_s`` times its gather, per ms)."""
+        for l, table in enumerate(self.engine.tables):
+            if f"v{l + 1}" in grads:
+                grads[f"v{l + 1}"] += self.grad_v[l + 1].T
+            if f"b{l + 1}" in grads:
+                grads[f"b{l + 1}"] += self.grad_b[l + 1]
+            if f"w{l}" in grads:
+                table.add(grads[f"w{l}"], self.grad_w[l])
+            if self.grad_d[l] is not None:
+                table.add(grads[f"d{l}"], -1e-3 * self.weights[l] * self.grad_d[l])
 
 
 class AdjointEngine(Engine):
@@ -125,6 +196,14 @@ class AdjointEngine(Engine):
         self.plan = None
         #: Seconds spent finishing batches (gradients, metrics, updates) in this engine's runs.
         self.learner_seconds = 0.0
+        self._workspace = {}
+
+    def workspace(self, name, l, steps):
+        """A (steps, n_l) array kept for reuse (a view of one as long as the longest batch)."""
+        key = (name, l)
+        if key not in self._workspace or len(self._workspace[key]) < steps:
+            self._workspace[key] = np.empty((steps, self.sizes[l]))
+        return self._workspace[key][:steps]
 
     def keeps_history(self, l):
         return None                      # no sender cascades: nothing is filtered per step
@@ -204,81 +283,67 @@ class AdjointEngine(Engine):
             counted = layer_events.counted(data["active"])
             plan.events[l][0] += counted[0]
             plan.events[l][1] += counted[1]
+        work = BatchWork(self, len(data["active"]), plan.train)
         for b in range(len(batch)):
-            self._sample(b, events, data, plan.train)
+            self._sample(b, events, data, work)
         if plan.train:
+            work.add_to(learner.grads)
             plan.steps_since_update += int(np.count_nonzero(data["weight"]))
         learner._end_batch(self, plan, index)
 
     # -- one sample ---------------------------------------------------------------------
-    def _sample(self, b, events, data, train):
+    def _sample(self, b, events, data, work):
         """Copy b of the batch: its buckets rebuilt from the events, its loss and metrics,
-        and (``train``) its gradients added to the learner's."""
+        and (``work.train``) its gradients added to the batch's."""
         learner, layers = self.learner, self.net.layers
-        params, T = learner.params, len(data["active"])
-        weights = [table.csr(params[f"w{l}"]) for l, table in enumerate(self.tables)]
-        injected, x = [None], [None]
         for l in range(1, len(layers)):
             compiled, table = kernels(layers[l].K + 1), self.tables[l - 1]
-            inj = np.zeros((T, self.sizes[l]))
-            compiled.scatter(*events[l - 1].parts[b], table.start, table.post, weights[l - 1],
-                             table.delays, inj)
-            out = np.empty_like(inj)
-            compiled.forward(self._tap(l), self.connections[l - 1].P, inj,
-                             np.ascontiguousarray(params[f"v{l}"].T), params[f"b{l}"], out)
-            injected.append(inj)
-            x.append(out)
+            inj, x = work.injected[l], work.x[l]
+            inj.fill(0.0)
+            compiled.scatter(*events[l - 1].parts[b], table.start, table.offset,
+                             work.weights[l - 1], inj)
+            compiled.forward(self._tap(l), self.connections[l - 1].P, inj, work.v[l],
+                             learner.params[f"b{l}"], x)
         readout = layers[-1]
-        y = activation(readout, x[-1])
+        y = activation(readout, work.x[-1])
         losses, dy = learner.loss.sample_sequence(y, data, b)
         if not np.all(np.isfinite(losses)):
             learner._diverged(f"the loss became {losses.sum()} in sample {b} of a batch")
         self.plan.metrics.add_sequence(b, y, losses)
-        if train:
-            self._backward(dy * activation_slope(readout, x[-1]), events, b, injected, x, weights)
+        if work.train:
+            self._backward(dy * activation_slope(readout, work.x[-1]), events, b, work)
 
     def _tap(self, l):
         """The bucket events of layer l-1 enter at layer l: 1 for raw spikes, else 0."""
         return 1 if self.net.layers[l - 1].kind == "spikes" else 0
 
-    def _backward(self, delta, events, b, injected, x, weights):
+    def _backward(self, delta, events, b, work):
         """The gradients of copy b from its readout error ``delta`` (T, n_readout), layer
-        by layer down to the first (module docstring)."""
-        learner, layers = self.learner, self.net.layers
-        grads, params, train = learner.grads, learner.params, learner.train
-        T = len(delta)
+        by layer down to the first (module docstring), added to ``work``'s sums."""
+        layers = self.net.layers
         for l in range(len(layers) - 1, 0, -1):
-            compiled, table, n = kernels(layers[l].K + 1), self.tables[l - 1], self.sizes[l]
-            conn = self.connections[l - 1]
-            trained_delay = learner.delay_trained[l - 1] and f"d{l - 1}" in grads
-            E = np.empty((T, n))
-            Ed = np.empty((T, n)) if trained_delay else None
-            grad_v, grad_b = np.zeros((layers[l].K + 1, n)), np.zeros(n)
-            compiled.backward(self._tap(l), conn.P, np.ascontiguousarray(delta), injected[l],
-                              np.ascontiguousarray(params[f"v{l}"].T), 1.0 / conn.taus, E, Ed,
-                              grad_v, grad_b)
-            if "v" in train:
-                grads[f"v{l}"] += grad_v.T
-            if "b" in train:
-                grads[f"b{l}"] += grad_b
-            if "w" in train or trained_delay:
-                grad_w = np.zeros(len(table.post))
-                grad_d = np.zeros(len(table.post)) if trained_delay else None
-                compiled.gather(*events[l - 1].parts[b], table.start, table.post, table.delays,
-                                E, Ed, grad_w, grad_d)
-                if "w" in train:
-                    table.add(grads[f"w{l - 1}"], grad_w)
-                if trained_delay:
-                    table.add(grads[f"d{l - 1}"], -1e-3 * weights[l - 1] * grad_d)
+            compiled, table, conn = kernels(layers[l].K + 1), self.tables[l - 1], self.connections[l - 1]
+            E, Ed = work.E[l], work.Ed[l]
+            compiled.backward(self._tap(l), conn.P, delta, work.injected[l], work.v[l],
+                              work.rates[l], E, Ed, work.grad_v[l], work.grad_b[l])
+            if work.grad_w[l - 1] is not None:
+                compiled.gather(*events[l - 1].parts[b], table.start, table.offset, E, Ed,
+                                work.grad_w[l - 1], work.grad_d[l - 1])
             if l == 1:
                 return
-            ET = np.zeros((n, T + 1 + table.longest))
-            ET[:, :T] = E.T
-            A = np.empty((table.n_pre, T + 1))
-            compiled.error(table.start, table.post, weights[l - 1], table.delays, ET, A)
-            delta = activation_slope(layers[l - 1], x[l - 1]) * (A[:, :-1] - A[:, 1:]).T
+            A = table.error(E, work.weights[l - 1], compiled,
+                            self.workspace("A", l - 1, len(E) + 1))        # (T + 1, n_pre)
+            delta = np.subtract(A[:-1], A[1:], out=self.workspace("delta", l - 1, len(E)))
+            delta *= activation_slope(layers[l - 1], work.x[l - 1])
 
     def state_nbytes(self):
-        """Bytes the engine keeps between batches: its synapse tables (the recorded events
-        and the per-sample arrays are counted by ``memory_estimate``)."""
-        return owned_nbytes(self.tables)
+        """Bytes the engine holds to learn: its synapse tables, the arrays over (steps,
+        neurons) reused from sample to sample, and what its monitors have allocated for
+        the events of a batch (capacity, not use). Fixed per batch length; grows with the
+        steps of a batch (not with the number of batches), unlike the online rules'
+        buffers, which do not grow with the steps at all."""
+        monitors = sum(m.variables[name].get_value().base.nbytes
+                       if m.variables[name].get_value().base is not None
+                       else m.variables[name].get_value().nbytes
+                       for m in self.monitors for name in m.record_variables)
+        return owned_nbytes(self.tables, self._workspace) + monitors

@@ -6,7 +6,8 @@ scalar) with the neurons innermost, in blocks of 64 that stay in the L1 cache, s
 the compiler turns them into SIMD code; ``__restrict__`` and ``GCC ivdep`` tell it that
 no two arrays overlap. Per event and synapse, a scatter or a gather over the sender's
 outgoing synapses (:data:`EVENT_SOURCE`; CSR by sender: sender i's synapses are
-positions ``start[i]:start[i + 1]`` of ``post``, ``delays``, ``weights``).
+positions ``start[i]:start[i + 1]`` of ``offset`` = delay x n_post + post, int32, and of
+the weights).
 
 Arrays over time are (steps, neurons), C order, float64; indices int64. The module of
 one number of buckets is compiled the first time it is used (a few seconds) by Brian2's
@@ -17,8 +18,10 @@ import functools
 
 import numpy as np
 
-#: Neurons per block of the cascade loops (state, weights and gradients of a block stay in L1).
-BLOCK = 64
+#: Neurons per block of the cascade loops (state, weights and gradients of a block stay in
+#: L1), and steps per chunk of time (every block of a chunk runs before the next chunk, so
+#: that the chunk's rows of the arrays over time stay in L2 however long the sample).
+BLOCK, CHUNK = 64, 64
 
 HEADER = r"""
 #include <stdint.h>
@@ -27,35 +30,46 @@ HEADER = r"""
 """
 
 EVENT_SOURCE = r"""
-/* inject[m + d, post] += w a for every event (m, i, a) and synapse of i arriving before T. */
+/* inject[m + d, post] += w a for every event (m, i, a) and synapse of i arriving before T;
+   offset[k] = d_k N + post_k, so that the arrival is row m, column offset: one index per
+   synapse. */
 static void scatter_events(int64_t n_events, const int64_t *steps, const int64_t *senders,
-                           const double *amounts, const int64_t *start, const int64_t *post,
-                           const double *weights, const int64_t *delays, int64_t T, int64_t N,
+                           const double *amounts, const int64_t *start, const int32_t *offset,
+                           const double *weights, int64_t T, int64_t N,
                            double *RESTRICT inject) {
+    const int64_t end = T * N;
     for (int64_t e = 0; e < n_events; e++) {
-        const int64_t m = steps[e], i = senders[e];
+        const int64_t base = steps[e] * N, i = senders[e];
         const double a = amounts[e];
         for (int64_t k = start[i]; k < start[i + 1]; k++) {
-            const int64_t t = m + delays[k];
-            if (t < T) inject[t * N + post[k]] += weights[k] * a;
+            const int64_t at = base + offset[k];
+            if (at < end) inject[at] += weights[k] * a;
         }
     }
 }
 
 /* grad[k] += a E[m + d_k, post_k] (and grad_d[k] += a Ed[...] when Ed is given). */
 static void gather_events(int64_t n_events, const int64_t *steps, const int64_t *senders,
-                          const double *amounts, const int64_t *start, const int64_t *post,
-                          const int64_t *delays, int64_t T, int64_t N, const double *RESTRICT E,
+                          const double *amounts, const int64_t *start, const int32_t *offset,
+                          int64_t T, int64_t N, const double *RESTRICT E,
                           const double *RESTRICT Ed, double *RESTRICT grad,
                           double *RESTRICT grad_d) {
+    const int64_t end = T * N;
     for (int64_t e = 0; e < n_events; e++) {
-        const int64_t m = steps[e], i = senders[e];
+        const int64_t base = steps[e] * N, i = senders[e];
         const double a = amounts[e];
-        for (int64_t k = start[i]; k < start[i + 1]; k++) {
-            const int64_t t = m + delays[k];
-            if (t < T) {
-                grad[k] += a * E[t * N + post[k]];
-                if (Ed) grad_d[k] += a * Ed[t * N + post[k]];
+        if (Ed) {
+            for (int64_t k = start[i]; k < start[i + 1]; k++) {
+                const int64_t at = base + offset[k];
+                if (at < end) {
+                    grad[k] += a * E[at];
+                    grad_d[k] += a * Ed[at];
+                }
+            }
+        } else {
+            for (int64_t k = start[i]; k < start[i + 1]; k++) {
+                const int64_t at = base + offset[k];
+                if (at < end) grad[k] += a * E[at];
             }
         }
     }
@@ -85,7 +99,8 @@ def cascade_source(K1, backward, tap, derivative=False):
 
         U_j(t) = P U_j(t-1) + e_tap inject[t, j];   out[t, j] = b_j + v_j . U_j(t)
 
-    Backward, t = T-1 .. 0 (the adjoint of the cascade is the cascade run backwards):
+    Backward, t = T-1 .. 0 (the adjoint of the cascade is the cascade run backwards;
+    the loop's step s = 0 .. T-1 is t = T-1-s):
 
         mu_j(t) = P mu_j(t+1) + e_tap drive[t, j]
         out[t, j] = v_j . mu_j(t),  Ed[t, j] = sum_{k>=1} v_j^k (mu^{k-1} - mu^k) rates[k-1]
@@ -102,9 +117,11 @@ def cascade_source(K1, backward, tap, derivative=False):
              "double *RESTRICT grad_b, double *RESTRICT S) {",
              *[f"    const double p{k}_{m} = P[{k * K1 + m}];" for k in ks for m in range(k + 1)],
              *[f"    const double r{k} = rates[{k - 1}];" for k in ks[1:] if derivative],
-             f"    for (int64_t j0 = 0; j0 < N; j0 += {BLOCK}) {{",
+             f"    for (int64_t c0 = 0; c0 < T; c0 += {CHUNK}) {{",
+             f"      const int64_t c1 = c0 + {CHUNK} < T ? c0 + {CHUNK} : T;",
+             f"      for (int64_t j0 = 0; j0 < N; j0 += {BLOCK}) {{",
              f"        const int64_t j1 = j0 + {BLOCK} < N ? j0 + {BLOCK} : N;",
-             "        for (int64_t s = 0; s < T; s++) {",
+             "        for (int64_t s = c0; s < c1; s++) {",
              f"            const int64_t t = {'T - 1 - s' if backward else 's'};",
              "            const double *RESTRICT in = inject + t * N;",
              *(["            const double *RESTRICT d = drive + t * N;"] if backward else []),
@@ -128,7 +145,7 @@ def cascade_source(K1, backward, tap, derivative=False):
                   "                const double a = in[j];",
                   *[f"                grad_v[{k} * N + j] += a * n{k};" for k in ks],
                   "                grad_b[j] += d[j];"]
-    lines += ["            }", "        }", "    }", "}"]
+    lines += ["            }", "        }", "      }", "    }", "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -161,15 +178,15 @@ def module_source(K1):
     return f'''
 # cython: language_level=3, boundscheck=False, wraparound=False
 import numpy as np
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 
 cdef extern from *:
     """{HEADER}{EVENT_SOURCE}{loops}"""
     void scatter_events(int64_t, const int64_t*, const int64_t*, const double*, const int64_t*,
-                        const int64_t*, const double*, const int64_t*, int64_t, int64_t, double*)
+                        const int32_t*, const double*, int64_t, int64_t, double*)
     void gather_events(int64_t, const int64_t*, const int64_t*, const double*, const int64_t*,
-                       const int64_t*, const int64_t*, int64_t, int64_t, const double*,
-                       const double*, double*, double*)
+                       const int32_t*, int64_t, int64_t, const double*, const double*, double*,
+                       double*)
     void send_error(int64_t, const int64_t*, const int64_t*, const double*, const int64_t*,
                     int64_t, const double*, int64_t, double*)
 {declarations}
@@ -177,22 +194,21 @@ cdef extern from *:
 cdef double dummy[1]
 
 def scatter(const int64_t[::1] steps, const int64_t[::1] senders, const double[::1] amounts,
-            const int64_t[::1] start, const int64_t[::1] post, const double[::1] weights,
-            const int64_t[::1] delays, double[:, ::1] inject):
-    if steps.shape[0] == 0 or inject.shape[0] == 0 or post.shape[0] == 0:
+            const int64_t[::1] start, const int32_t[::1] offset, const double[::1] weights,
+            double[:, ::1] inject):
+    if steps.shape[0] == 0 or inject.shape[0] == 0 or offset.shape[0] == 0:
         return
-    scatter_events(steps.shape[0], &steps[0], &senders[0], &amounts[0], &start[0], &post[0],
-                   &weights[0], &delays[0], inject.shape[0], inject.shape[1], &inject[0, 0])
+    scatter_events(steps.shape[0], &steps[0], &senders[0], &amounts[0], &start[0], &offset[0],
+                   &weights[0], inject.shape[0], inject.shape[1], &inject[0, 0])
 
 def gather(const int64_t[::1] steps, const int64_t[::1] senders, const double[::1] amounts,
-           const int64_t[::1] start, const int64_t[::1] post, const int64_t[::1] delays,
-           const double[:, ::1] E, const double[:, ::1] Ed, double[::1] grad, double[::1] grad_d):
-    if steps.shape[0] == 0 or E.shape[0] == 0 or post.shape[0] == 0:
+           const int64_t[::1] start, const int32_t[::1] offset, const double[:, ::1] E,
+           const double[:, ::1] Ed, double[::1] grad, double[::1] grad_d):
+    if steps.shape[0] == 0 or E.shape[0] == 0 or offset.shape[0] == 0:
         return
-    gather_events(steps.shape[0], &steps[0], &senders[0], &amounts[0], &start[0], &post[0],
-                  &delays[0], E.shape[0], E.shape[1], &E[0, 0],
-                  &Ed[0, 0] if Ed is not None else NULL, &grad[0],
-                  &grad_d[0] if grad_d is not None else NULL)
+    gather_events(steps.shape[0], &steps[0], &senders[0], &amounts[0], &start[0], &offset[0],
+                  E.shape[0], E.shape[1], &E[0, 0], &Ed[0, 0] if Ed is not None else NULL,
+                  &grad[0], &grad_d[0] if grad_d is not None else NULL)
 
 def error(const int64_t[::1] start, const int64_t[::1] post, const double[::1] weights,
           const int64_t[::1] delays, const double[:, ::1] ET, double[:, ::1] A):

@@ -177,12 +177,15 @@ class Engine:
     def write_params(self, params):
         """Copy ``params`` into every copy's Brian2 variables."""
         B = self.batch
+
+        def write(variable, values):            # every copy, without a tiled temporary
+            variable.get_value().reshape(B, -1)[:] = values
         for l, layer in enumerate(self.net.layers[1:], start=1):
             g = layer.group
-            self.net.synapses[l - 1].variables["w"].get_value()[:] = np.tile(params[f"w{l - 1}"], B)
+            write(self.net.synapses[l - 1].variables["w"], params[f"w{l - 1}"])
             for k in range(layer.K + 1):
-                g.variables[f"v_{k}"].get_value()[:] = np.tile(params[f"v{l}"][:, k], B)
-            g.variables["b"].get_value()[:] = np.tile(params[f"b{l}"], B)
+                write(g.variables[f"v_{k}"], params[f"v{l}"][:, k])
+            write(g.variables["b"], params[f"b{l}"])
 
     def apply_delays(self, params, dt):
         """Round the continuous delays to whole steps in the Brian2 synapses (between runs)."""

@@ -69,9 +69,8 @@ class OnlineLearner:
         self.dt = net.layers[1].group.clock.dt
         if hasattr(loss, "start"):
             loss.start_step = int(round(float(loss.start / self.dt)))
-        count = len(net.synapses)
-        self.delay_trained = [("d" in self.train and self.method.delay_trained(l, count))
-                              for l in range(count)]
+        self.delay_trained = [("d" in self.train and self.method.delay_trained(net, l))
+                              for l in range(len(net.synapses))]
         self.params = self._read_params()
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()
                       if name[0] in self.train}
@@ -166,7 +165,7 @@ class OnlineLearner:
         batch_size = check_int("batch_size", batch_size, 1)
         self.loss.check(samples, self.net.layers[-1].n)
         self.net.check_time_constants()
-        check_memory(self, batch_size, max(s.n_steps for s in samples) + self.engines[1].gap())
+        check_memory(self, samples, batch_size)
         engine = self.engine(batch_size)
         net = engine.net
         net.check_device()
@@ -232,8 +231,7 @@ class OnlineLearner:
         """Bytes a run of ``samples`` at ``batch_size`` needs at most (see
         :mod:`sgbrian.learning.memory`), without building or running anything."""
         from .memory import estimate
-        steps = max(s.n_steps for s in samples) + self.engines[1].gap()
-        return estimate(self, check_int("batch_size", batch_size, 1), steps)
+        return estimate(self, list(samples), check_int("batch_size", batch_size, 1))
 
     def detach(self):
         """Remove the learner's operations from the networks (e.g. before a standalone run)."""

@@ -10,6 +10,8 @@ parameters within a sample, and what it refuses. ``register_method`` adds one;
 - ``'adjoint'``: after each sample or batch, backwards in time from the recorded events;
   the exact gradient at any depth, at a cost that follows the events.
 """
+import numpy as np
+
 from .adjoint import AdjointEngine
 from .online import ExactEngine, OnlineEngine
 
@@ -28,8 +30,8 @@ class GradientMethod:
     engine = None              # the Engine subclass that forms them
     per_step_updates = True    # may update every step or every n steps
 
-    def delay_trained(self, connection, connections):
-        """Whether the delays of ``connection`` (of ``connections``) learn (when 'd' is trained)."""
+    def delay_trained(self, net, connection):
+        """Whether the delays of ``net.synapses[connection]`` learn (when 'd' is trained)."""
         return True
 
     def check(self, net, update_every):
@@ -47,8 +49,8 @@ class Exact(GradientMethod):
     name = "exact"
     engine = ExactEngine
 
-    def delay_trained(self, connection, connections):
-        return connection == connections - 1
+    def delay_trained(self, net, connection):
+        return connection == len(net.synapses) - 1
 
     def check(self, net, update_every):
         super().check(net, update_every)
@@ -71,6 +73,12 @@ class Adjoint(GradientMethod):
     name = "adjoint"
     engine = AdjointEngine
     per_step_updates = False
+
+    def delay_trained(self, net, connection):
+        """Delays learn where they can move: a connection whose sender keeps no payload
+        history (``max_delay`` 0) and whose delays are all 0 has them fixed at 0."""
+        syn, source = net.synapses[connection], net.layers[connection]
+        return source.max_lag > 0 or bool(np.any(np.asarray(syn.delay[:]) > 0))
 
     def check(self, net, update_every):
         super().check(net, update_every)
