@@ -155,8 +155,8 @@ def check_spike_trains(n, indices, times):
     if np.any(times_s < 0):
         raise ValueError("times must be >= 0 ms")
     bins = np.rint(times_s / float(defaultclock.dt / second)).astype(np.int64)
-    pairs = np.unique(np.stack([indices.astype(np.int64), bins]), axis=1)
-    if pairs.shape[1] != indices.size:
+    keys = np.sort(indices.astype(np.int64) * (int(bins.max(initial=0)) + 1) + bins)
+    if np.any(keys[1:] == keys[:-1]):        # a (channel, step) pair twice
         raise ValueError(f"times must hold at most one spike per channel and time step "
                          f"(dt = {defaultclock.dt}); some channels have more")
     return indices.astype(int), times_s * second
