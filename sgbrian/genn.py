@@ -40,6 +40,7 @@ from .encoding import payload_expression, sigma_delta
 from .equations import unit_name
 from .history import PayloadHistory
 from .network import layer_taus, monitors_for
+from .validation import check_choice
 
 FEATURES = [
     ("gamma-cascade buckets (exact propagator)", "state update code of the NeuronGroup"),
@@ -212,6 +213,7 @@ def genn_objects(spec, prefix="", delayed_reads="genn"):
     Returns ``(objects, monitors)``; ``monitors[l]`` is the SpikeMonitor of layer l.
     """
     from brian2 import SpikeGeneratorGroup, SpikeMonitor, Synapses
+    check_choice("delayed_reads", delayed_reads, ("genn", "history"))
     dt = spec["dt"] * second
     inp = spec["input"]
     if inp["kind"] == "analog":

@@ -214,3 +214,26 @@ def test_method_option_then_runs_after_each_cascade_step():
         sgbrian.cascade_propagator(1e-4, [1e-3, -1e-3])
     with pytest.raises(ValueError, match=r"^h must be > 0"):
         sgbrian.cascade_propagator(0.0, [1e-3])
+
+
+@pytest.mark.parametrize("others", [None, "euler"])
+def test_other_equations_read_the_buckets_at_the_start_of_the_step(others):
+    """An extra equation that reads a bucket, dz/dt = U_2 / (5 ms), sees U_2 as it was at
+    the start of each step (the other equations' code comes before the cascade's): after
+    N steps z = dt / (5 ms) * sum_{n=0}^{N-1} P(2, n dt / tau), P the regularized lower
+    incomplete gamma function (the step response of bucket 2). Code in the other order
+    would sum n = 1 .. N instead."""
+    from brian2 import Equations, NeuronGroup, StateMonitor
+    from scipy.special import gammainc
+    eqs, namespace = sgbrian.neuron_equations(2, 1 * ms)
+    options = {"others": others} if others else {}
+    G = NeuronGroup(1, eqs + Equations("dz/dt = U_2 / (5*ms) : 1"), method="gamma_cascade",
+                    method_options=options, namespace=namespace)
+    G.U_0 = 1.0
+    monitor = StateMonitor(G, "z", record=True)
+    Network(G, monitor).run(6 * defaultclock.dt)
+    dt_ms = float(defaultclock.dt / ms)
+    starts = gammainc(2, np.arange(6) * dt_ms)                     # U_2 at n dt, tau = 1 ms
+    np.testing.assert_allclose(monitor.z[0], np.r_[0, np.cumsum(starts[:5])] * dt_ms / 5,
+                               rtol=1e-12, atol=1e-15)
+    assert monitor.z[0, 2] > 0        # U_2 > 0 from the second step on: the sum is not empty

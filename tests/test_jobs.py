@@ -1,0 +1,232 @@
+"""The Dask job runner and data-parallel training without a cluster: job names, resume,
+retry, result files and the driver's share of data-parallel training, through a fake
+client that runs every submitted call at once in this process (seconds, no workers)."""
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+from brian2 import ms
+
+from sgbrian import parallel
+from sgbrian.parallel import (JobsFailed, job_name, kept_results, run_jobs,
+                              write_json_atomic)
+
+
+class FakeFuture:
+    """What ``Client.submit`` returns, already finished (or failed)."""
+
+    def __init__(self, function, args, kwargs):
+        try:
+            self._result, self.status, self._error = function(*args, **kwargs), "finished", None
+        except Exception as error:                  # noqa: BLE001 - kept as a failed future
+            self._result, self.status, self._error = None, "error", error
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def exception(self):
+        return self._error
+
+    def traceback(self):
+        return self._error.__traceback__
+
+
+class FakeClient:
+    """``submit``, ``gather`` and ``scheduler_info`` of ``dask.distributed.Client``; it
+    records each call's ``workers=`` so a test can read how work was placed."""
+
+    def __init__(self, workers=("tcp://w2", "tcp://w1")):
+        self.workers, self.placed = list(workers), []
+
+    def submit(self, function, *args, pure=True, workers=None, allow_other_workers=False):
+        assert pure is False                        # a job is never taken from Dask's cache
+        self.placed.append(workers)
+        return FakeFuture(function, args, {})
+
+    def gather(self, futures):
+        return [f.result() for f in futures]
+
+    def scheduler_info(self):
+        return {"workers": {w: {} for w in self.workers}}
+
+
+class FakeAsCompleted:
+    """``dask.distributed.as_completed`` over already finished futures: in order, with
+    ``add`` appending (as a retry does)."""
+
+    def __init__(self, futures):
+        self.queue = list(futures)
+
+    def add(self, future):
+        self.queue.append(future)
+
+    def __iter__(self):
+        while self.queue:
+            yield self.queue.pop(0)
+
+
+@pytest.fixture
+def fake_dask(monkeypatch):
+    import distributed
+    monkeypatch.setattr(distributed, "as_completed", FakeAsCompleted)
+    return FakeClient()
+
+
+def _counting(x, folder):
+    """x squared; appends x to folder/calls.txt, so a test can count the calls."""
+    with open(os.path.join(folder, "calls.txt"), "a") as f:
+        f.write(f"{x}\n")
+    if x == 5 or (x == 3 and _calls(folder).count(3) == 1):
+        raise RuntimeError(f"job {x} failed")
+    return {"x": x}
+
+
+def _calls(folder):
+    path = os.path.join(folder, "calls.txt")
+    return [int(line) for line in open(path)] if os.path.exists(path) else []
+
+
+def test_a_job_name_lists_the_parameters_in_key_order_whatever_the_order_given():
+    assert job_name(dict(task="itd", seed=1, dt_ms=0.05)) == "dt_ms=0.05_seed=1_task=itd"
+    assert job_name(dict(dt_ms=0.05, task="itd", seed=1)) == "dt_ms=0.05_seed=1_task=itd"
+    assert job_name({"b": "x/y z", "a": [1, 2]}) == "a=-1--2-_b=x-y-z"    # [ , ] and spaces become -
+
+
+def test_a_sweep_given_its_points_in_another_key_order_is_read_back_not_run_again(tmp_path):
+    """Resume: the second call names the same points with their keys in another order
+    (and in another order of points); nothing runs, the kept results come back in the
+    order asked, and ``kept_results`` reads them the same way."""
+    folder = str(tmp_path)
+    first = [dict(x=x, folder=folder) for x in (0, 1, 2)]
+    assert run_jobs(_counting, first, tmp_path / "out", progress=False) == \
+        [{"x": 0}, {"x": 1}, {"x": 2}]
+    assert _calls(folder) == [0, 1, 2]
+    again = [dict(folder=folder, x=x) for x in (2, 0, 1)] + [dict(folder=folder, x=4)]
+    assert run_jobs(_counting, again, tmp_path / "out", progress=False) == \
+        [{"x": 2}, {"x": 0}, {"x": 1}, {"x": 4}]
+    assert _calls(folder) == [0, 1, 2, 4]
+    assert kept_results([dict(folder=folder, x=1), dict(x=9, folder=folder)],
+                        tmp_path / "out") == [{"x": 1}, None]
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(
+        job_name(dict(x=x, folder=folder)) + ".json" for x in (0, 1, 2, 4))
+
+
+@pytest.mark.parametrize("on_client", [False, True])
+def test_a_failing_job_runs_once_more_then_is_reported_and_the_others_are_kept(
+        tmp_path, fake_dask, on_client):
+    """Job 3 fails once (its retry succeeds), job 5 always: 5 is reported with its
+    parameters and last error after two calls; every other result is written."""
+    folder = str(tmp_path)
+    points = [dict(x=x, folder=folder) for x in range(7)]
+    with pytest.raises(JobsFailed, match=r"(?s)^1 of 7 jobs failed twice \(the other "
+                                         r"results are kept\):\n  \{'x': 5.*job 5 failed$") as info:
+        run_jobs(_counting, points, tmp_path / "out", fake_dask if on_client else None,
+                 progress=False)
+    calls = _calls(folder)
+    assert sorted(calls) == [0, 1, 2, 3, 3, 4, 5, 5, 6]
+    assert [p["x"] for p, _ in info.value.failed] == [5]
+    assert "RuntimeError: job 5 failed" in info.value.failed[0][1]
+    assert [r and r["x"] for r in info.value.results] == [0, 1, 2, 3, 4, None, 6]
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(
+        job_name(p) + ".json" for p in points if p["x"] != 5)
+    with open(tmp_path / "out" / (job_name(points[3]) + ".json")) as f:
+        assert json.load(f) == {"x": 3}
+
+
+def test_the_client_receives_every_point_as_keywords_of_the_function(fake_dask, tmp_path):
+    points = [dict(key=k, workers=2, pure=True) for k in range(3)]
+    assert run_jobs(_square_of_key, points, tmp_path, fake_dask, progress=False) == \
+        [{"square": 0}, {"square": 1}, {"square": 4}]
+    assert fake_dask.placed == [None, None, None]
+
+
+def _square_of_key(key, workers, pure):
+    return {"square": key * key}
+
+
+def test_a_result_file_is_whole_or_absent(tmp_path):
+    path = tmp_path / "r.json"
+    write_json_atomic(path, {"a": [1, 2.5]})
+    assert json.loads(path.read_text()) == {"a": [1, 2.5]}
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"a": object()})          # fails while writing
+    assert json.loads(path.read_text()) == {"a": [1, 2.5]}  # the old file stays whole
+    assert os.listdir(tmp_path) == ["r.json"]               # and no temporary file is left
+
+
+def test_the_scheduler_comes_from_the_argument_then_the_environment(monkeypatch):
+    monkeypatch.delenv(parallel.SCHEDULER_ENV, raising=False)
+    assert parallel.scheduler_address() is None
+    monkeypatch.setenv(parallel.SCHEDULER_ENV, "tcp://env:1")
+    assert parallel.scheduler_address() == "tcp://env:1"
+    assert parallel.scheduler_address("tcp://arg:2") == "tcp://arg:2"
+    monkeypatch.setenv(parallel.SCHEDULER_ENV, "serial")
+    assert parallel.connect() is None
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError, match=rf"^workers must be an int >= 1, got {bad!r}$"):
+            parallel.connect(workers=bad)
+
+
+def test_script_arguments_read_seeds_and_scheduler(monkeypatch):
+    monkeypatch.delenv(parallel.SCHEDULER_ENV, raising=False)
+    monkeypatch.setattr(sys, "argv", ["script.py", "--seeds", "4", "7", "--scheduler", "serial"])
+    args = parallel.script_arguments("Title line\nmore")
+    assert args.seeds == [4, 7] and args.scheduler == "serial" and args.client is None
+    monkeypatch.setattr(sys, "argv", ["script.py"])
+    args = parallel.script_arguments("Title", seeds=(5,))
+    assert args.seeds == [5] and args.scheduler is None and args.client is None
+
+
+@pytest.mark.parametrize("n, parts, sizes", [(5, 2, [3, 2]), (7, 3, [3, 2, 2]), (2, 3, [1, 1, 0]),
+                                             (6, 3, [2, 2, 2])])
+def test_a_batch_is_cut_into_contiguous_shares_differing_by_at_most_one(n, parts, sizes):
+    shares = parallel._split(list(range(n)), parts)
+    assert [len(s) for s in shares] == sizes
+    assert sum(shares, []) == list(range(n))
+
+
+def _itd_learner():
+    from sgbrian.experiments import experiment_learner
+    return experiment_learner("itd", 3, 0.05, dict(n_train=6, n_test=2), "numpy")
+
+
+def test_the_driver_adds_the_workers_shares_to_the_batch_gradient(fake_dask):
+    """A batch of 5 ITD samples cut into shares of 3 and 2 (one per worker, workers in
+    sorted order): the shares' summed gradients equal the batch's gradient computed in
+    one run (1e-10 relative), and the metrics count every sample once."""
+    from sgbrian.experiments import EXPERIMENTS
+    learner = _itd_learner()
+    rng = np.random.default_rng(0)
+    for p in learner.params.values():
+        p += rng.normal(0, 0.05, p.shape)
+    batch = EXPERIMENTS["itd"].make_task(seed=3, dt=0.05 * ms, n_train=6, n_test=2).train[:5]
+    here = learner.gradients(batch, batch_size=5)
+    there, metrics = parallel.batch_gradients(learner, batch, fake_dask, _itd_learner)
+    assert fake_dask.placed == [["tcp://w1"], ["tcp://w2"]]
+    for name in here:
+        scale = np.linalg.norm(here[name])
+        assert scale > 0, name
+        assert np.linalg.norm(there[name] - here[name]) <= 1e-10 * scale, name
+    assert metrics.summary()["samples"] == 5
+
+
+def test_data_parallel_training_refuses_what_it_cannot_do(fake_dask):
+    learner = _itd_learner()
+    with pytest.raises(ValueError, match=r"^client= needs replica=, a picklable function"):
+        parallel.fit_epoch_on_client(learner, [], None, 1.0, 4, fake_dask, None)
+    learner.update_every = 10
+    with pytest.raises(ValueError, match=r"needs update_every='sample' .* got 10$"):
+        parallel.fit_epoch_on_client(learner, [], None, 1.0, 4, fake_dask, _itd_learner)
+
+
+def test_a_replica_of_another_network_is_refused_by_its_parameter_shapes():
+    learner = _itd_learner()
+    params = {name: np.zeros(p.shape + (2,)) for name, p in learner.params.items()}
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=rf"^the replica's parameter {name} has shape "):
+        parallel.share_gradients(_itd_learner, params, [])
+
