@@ -45,9 +45,21 @@ class JobsFailed(RuntimeError):
 
 def job_name(point):
     """A file name for a point: ``key=value`` pairs in key order, e.g.
-    ``dt_ms=0.05_seed=1_task=itd``."""
-    text = "_".join(f"{k}={point[k]}" for k in sorted(point))
+    ``dt_ms=0.05_seed=1_task=itd``; dicts among the values are written in key order
+    too, so the name does not depend on the order in which anything was given."""
+    text = "_".join(f"{k}={_canonical(point[k])}" for k in sorted(point))
     return re.sub(r"[^A-Za-z0-9=._-]", "-", text)
+
+
+def _canonical(value, top=True):
+    """``str(value)`` (``repr`` inside containers, as ``str`` of a list writes them), with
+    the keys of every dict in sorted order."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_canonical(value[k], False)}" for k in sorted(value)) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_canonical(v, False) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    return str(value) if top else repr(value)
 
 
 def write_json_atomic(path, data):

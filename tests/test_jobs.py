@@ -3,6 +3,7 @@ retry, result files and the driver's share of data-parallel training, through a 
 client that runs every submitted call at once in this process (seconds, no workers)."""
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -94,6 +95,16 @@ def test_a_job_name_lists_the_parameters_in_key_order_whatever_the_order_given()
     assert job_name(dict(task="itd", seed=1, dt_ms=0.05)) == "dt_ms=0.05_seed=1_task=itd"
     assert job_name(dict(dt_ms=0.05, task="itd", seed=1)) == "dt_ms=0.05_seed=1_task=itd"
     assert job_name({"b": "x/y z", "a": [1, 2]}) == "a=-1--2-_b=x-y-z"    # [ , ] and spaces become -
+    nested = [dict(task="itd", task_kwargs=dict(n_train=6, n_test=2), dts=[1.0, 0.5]),
+              dict(dts=[1.0, 0.5], task_kwargs=dict(n_test=2, n_train=6), task="itd")]
+    assert job_name(nested[0]) == job_name(nested[1]) == \
+        "dts=-1.0--0.5-_task=itd_task_kwargs=--n_test---2---n_train---6-"
+    for value in (0.05, "itd", [1.0, "a"], (3,), {"b": [1], "a": {"d": 1, "c": 2}}):
+        with_sorted_keys = value if not isinstance(value, dict) else \
+            {"a": {"c": 2, "d": 1}, "b": [1]}
+        assert job_name({"k": value}) == job_name({"k": with_sorted_keys})
+        assert job_name({"k": with_sorted_keys}) == \
+            re.sub(r"[^A-Za-z0-9=._-]", "-", f"k={with_sorted_keys}")   # names kept so far stay
 
 
 def test_a_sweep_given_its_points_in_another_key_order_is_read_back_not_run_again(tmp_path):
