@@ -9,11 +9,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.stats
-from brian2 import ms, second
+from brian2 import Hz, ms, second
 
 from sgbrian import analysis, precision
 from sgbrian.datasets import Sample, TaskData
 from sgbrian.tasks import regrid
+
+from checks import assert_gradients_equal
 
 FIGURES = os.path.join(os.path.dirname(__file__), "..", "figures")
 A = 0.1                                         # dt / tau in the bucket tests
@@ -371,3 +373,51 @@ def test_figure_8_draws_the_delay_nrmse_on_a_log_axis_and_accuracy_on_a_linear_o
     fig = _drawn("fig8_vs_bptt", path, monkeypatch, tmp_path)
     scales = [[ax.get_yscale() for ax in fig.axes[3 * row:3 * row + 3]] for row in range(2)]
     assert scales == [["log", "log", "log"], ["linear", "log", "log"]]     # delay, then timing
+
+
+@pytest.mark.parametrize("spikes", [False, True])
+def test_unrolled_readout_gradients_equal_the_online_exact_rule(spikes):
+    """The BPTT-way readout gradients (trajectory recorded, summed over time afterwards;
+    figure 6's memory comparison) equal the online exact rule's for w into the readout,
+    v and b of the readout (1e-9 relative), with analog or raw-spike input and delays."""
+    import sgbrian
+    from brian2 import defaultclock
+    from sgbrian.learning import OnlineLearner
+    from sgbrian.losses import CrossEntropyLoss, MSELoss
+    from sgbrian.signals import band_limited_noise
+    dt, T = defaultclock.dt, 120
+    if spikes:
+        rng = np.random.default_rng(1)
+        steps, channels = np.nonzero(rng.random((T, 3)) < 0.1)
+        sample = Sample((channels, steps * dt), 1, T)
+        net = sgbrian.feedforward([3, 4, 2], K=3, tau=0.5 * ms, theta=0.05, weight_scale=2.0,
+                                  spikes=sample.input, max_delay=0.3 * ms, random_delays=True,
+                                  seed=2)
+        loss = CrossEntropyLoss()
+    else:
+        signal = band_limited_noise(T, dt, cutoff=500 * Hz, channels=2, seed=3)
+        sample = Sample(signal, 0.3 * np.ones((T, 2)), T)
+        net = sgbrian.feedforward([2, 4, 2], K=3, tau=0.5 * ms, theta=0.05, signal=signal,
+                                  max_delay=0.3 * ms, random_delays=True, seed=2)
+        loss = MSELoss()
+    learner = OnlineLearner(net, loss, rule="exact", seed=0)
+    online = learner.gradients([sample])
+    unrolled = analysis.unrolled_readout_gradients(learner, sample)
+    assert sorted(unrolled) == ["b2", "v2", "w1"]
+    assert_gradients_equal(unrolled, {name: online[name] for name in unrolled}, rtol=1e-9)
+
+
+def test_network_activity_is_each_layers_activity_from_its_monitors():
+    import sgbrian
+    from brian2 import defaultclock
+    signal = np.sin(np.arange(300)[:, None] * np.array([0.05, 0.11]))
+    net = sgbrian.feedforward([2, 3, 1], K=2, tau=0.5 * ms, theta=0.05, signal=signal, seed=1,
+                              record=("spikes",))
+    net.run(300 * defaultclock.dt)
+    rows = analysis.network_activity(net, 300 * defaultclock.dt)
+    seconds = float(300 * defaultclock.dt / second)
+    for layer, row, monitors in zip(net.layers, rows, net.monitors):
+        q = monitors["spikes"].q[:]
+        assert row == {"neurons": layer.n, "events": len(q), "quanta": float(np.abs(q).sum()),
+                       "rate_hz": len(q) / layer.n / seconds}
+    assert rows[0]["events"] > 0 and rows[1]["events"] > 0

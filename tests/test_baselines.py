@@ -205,3 +205,40 @@ def test_the_learner_state_is_flat_without_delays_and_grows_with_delays_in_steps
     itd = [baselines.sgbrian_state_point("itd", dt, 0, mode="quick")["learner_state_mib_per_sample"]
            for dt in (0.1, 0.05)]
     assert itd[0] < itd[1] < 2 * itd[0]
+
+
+def test_peak_rss_sees_an_allocation_inside_the_block_and_not_one_before():
+    import time
+    before = np.ones(20 * 2 ** 20 // 8)                              # 20 MiB, outside
+    with baselines.PeakRSS() as memory:
+        inside = np.ones(120 * 2 ** 20 // 8)                         # 120 MiB, touched
+        time.sleep(0.1)                                              # sampled (every 5 ms)
+        del inside                                                   # freed before the end
+    assert 110 * 2 ** 20 <= memory.peak <= 200 * 2 ** 20
+    assert not memory.thread.is_alive()
+    del before
+
+
+def test_each_systems_memory_is_read_from_its_own_column():
+    assert baselines.memory_key("sgbrian") == "learner_state_mib_per_sample"
+    for system in ("lif", "rlif", "delay_lif"):
+        assert baselines.memory_key(system) == "autograd_mib_per_sample"
+    assert baselines.memory_per_sample({"system": "sgbrian", "learner_state_mib_per_sample": "1.5",
+                                        "autograd_mib_per_sample": 0.0}) == 1.5
+    assert baselines.memory_per_sample({"system": "lif", "learner_state_mib_per_sample": 9.0,
+                                        "autograd_mib_per_sample": 0.25}) == 0.25
+
+
+@needs_torch
+def test_the_saved_tensor_count_adds_each_distinct_tensor_once():
+    """y = (a * b).sum() + (a * a).sum() saves a and b for the first product and a (twice,
+    one tensor) for the second: a and b once each, 2 x 1000 float32 = 8000 bytes."""
+    import torch
+    a = torch.ones(1000, requires_grad=True)
+    b = torch.full((1000,), 2.0, requires_grad=True)
+    counter = [0]
+    with baselines._count_saved(counter):
+        y = (a * b).sum() + (a * a).sum()
+    assert counter[0] == 2 * 1000 * 4
+    y.backward()
+    assert float(a.grad[0]) == 2.0 + 2.0

@@ -337,3 +337,35 @@ def test_analog_input_names_its_sample_step_group_and_thresholds():
     named = analog_input(signal, 0.1 * ms, [0.1, 0.3], name="stim")
     assert named.name == "stim"
     np.testing.assert_array_equal(named.theta[:], [0.1, 0.3])
+
+
+def test_use_target_sets_the_runtime_target_or_the_standalone_device(tmp_path):
+    """numpy and cython set ``prefs.codegen.target`` on the runtime device;
+    cpp_standalone selects the standalone device (build on run, into ``directory``,
+    OpenMP off); a bad target or a missing directory is refused before anything changes."""
+    from brian2 import get_device, prefs
+    from sgbrian.targets import is_standalone, use_target
+    previous = prefs.codegen.target
+    try:
+        for target in ("cython", "numpy"):
+            use_target(target)
+            assert prefs.codegen.target == target and not is_standalone()
+        prefs.devices.cpp_standalone.openmp_threads = 3
+        use_target("cpp_standalone", tmp_path / "build")
+        device = get_device()
+        assert is_standalone() and type(device).__name__ == "CPPStandaloneDevice"
+        assert device.build_options["directory"] == str(tmp_path / "build")
+        assert device.build_on_run and prefs.devices.cpp_standalone.openmp_threads == 0
+        use_target("numpy")
+        assert not is_standalone() and prefs.codegen.target == "numpy"
+        with pytest.raises(ValueError, match=r"^target must be one of \['cpp_standalone', "
+                                             r"'cython', 'numpy'\], got 'c'$"):
+            use_target("c")
+        with pytest.raises(ValueError, match=r"^directory must be given for "
+                                             r"target='cpp_standalone'$"):
+            use_target("cpp_standalone")
+        assert not is_standalone()
+    finally:
+        from brian2 import set_device
+        set_device("runtime")
+        prefs.codegen.target = previous

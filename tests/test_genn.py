@@ -6,51 +6,17 @@ import os
 
 import numpy as np
 import pytest
-from brian2 import Hz, Network, defaultclock, ms
+from brian2 import Network, defaultclock, ms
 
 import sgbrian
 from sgbrian.genn import (GENN_HINT, GeNNExportError, agreement, compare_with_runtime,
                           decode_events, export_genn,
                           genn_objects, genn_path, network_spec, runtime_events, trained_for_export)
-from sgbrian.signals import band_limited_noise
+
+from genn_networks import genn_networks
 
 pytestmark = pytest.mark.genn
 needs_genn = pytest.mark.skipif(genn_path() is None, reason=f"no GeNN 4.9 here: {GENN_HINT}")
-
-
-def random_networks(steps, warmup=137):
-    """Networks the export must reproduce: wide integer payloads, binary payloads,
-    spike input, three layers with one homogeneous delay, delays up to 4,096 steps, an
-    extended neuron (softplus output, an adaptation variable fed back into x, a
-    per-neuron parameter, a namespace constant); each has run before (state and input
-    exported from the middle of a run)."""
-    dt = defaultclock.dt
-    signal = band_limited_noise(steps + warmup, dt, cutoff=60 * Hz, channels=3, seed=5)
-    rng = np.random.default_rng(7)
-    spike_steps, spike_channels = np.nonzero(rng.random((steps + warmup, 4)) < 0.03)
-    nets = [
-        sgbrian.feedforward([3, 6, 3], K=3, tau=0.4 * ms, theta=0.02, signal=4 * signal,
-                            max_delay=0.5 * ms, random_delays=True, weight_scale=3.0, seed=1),
-        sgbrian.feedforward([3, 5, 2], K=2, tau=[0.2, 0.7] * ms, theta=0.05, signal=signal,
-                            max_delay=0.3 * ms, random_delays=True, payload="binary", seed=2),
-        sgbrian.feedforward([4, 6, 2], K=4, tau=0.5 * ms, theta=0.01, weight_scale=2.0,
-                            spikes=(spike_channels, spike_steps * dt), max_delay=0.4 * ms,
-                            random_delays=True, seed=3),
-        sgbrian.feedforward([3, 4, 4, 2], K=3, tau=0.3 * ms, theta=0.03, signal=2 * signal,
-                            delay=0.2 * ms, homogeneous_delay=True, seed=4),
-        sgbrian.feedforward([3, 3, 2], K=2, tau=1 * ms, theta=0.02, signal=3 * signal,
-                            max_delay=409.6 * ms, random_delays=True, weight_scale=2.0, seed=6),
-        sgbrian.feedforward([3, 5, 2], K=3, tau=0.5 * ms, theta=0.02, signal=3 * signal,
-                            max_delay=0.3 * ms, random_delays=True, weight_scale=2.0, seed=7,
-                            hidden="softplus", drive="-gain*a",
-                            extra="da/dt = (y - a)/tau_a : 1",
-                            parameters={"gain": np.linspace(0.2, 1.0, 5)},
-                            namespace={"tau_a": 3 * ms}),
-    ]
-    for net in nets:
-        net.run(warmup * dt)
-        net.clear_spike_queues()
-    return nets
 
 
 def check_rows(rows, name, min_events=20):
@@ -64,7 +30,7 @@ def test_the_rewrite_run_by_the_runtime_equals_the_genn_schedule():
     delay, encoder in the state update, state and input taken mid-run), run by Brian2's
     runtime reading the payload ring buffer, equals the network with schedule='genn'."""
     steps = 4500                 # the long-delay network's output starts after ~4,100 steps
-    nets = random_networks(steps)
+    nets = genn_networks(steps)
     for n, net in enumerate(nets):
         spec = network_spec(net, steps * defaultclock.dt)
         objects, monitors = genn_objects(spec, prefix=f"r{n}_", delayed_reads="history")
@@ -122,7 +88,7 @@ def test_random_networks_in_genn_equal_the_runtime_for_10000_steps(tmp_path):
     networks with hidden payloads of several bits, binary payloads, spike input exported
     mid-run, per-synapse and homogeneous delays, three layers."""
     steps = 10000
-    nets = random_networks(steps)
+    nets = genn_networks(steps)
     result, rows = compare_with_runtime(nets, steps * defaultclock.dt, str(tmp_path))
     for n, net_rows in enumerate(rows):
         check_rows(net_rows, f"net {n}")

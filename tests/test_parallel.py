@@ -13,6 +13,8 @@ from sgbrian import parallel, precision
 from sgbrian.experiments import EXPERIMENTS, experiment_learner, train_task
 from sgbrian.parallel import JobsFailed, batch_gradients, job_name, run_jobs
 
+from checks import assert_gradients_equal
+
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # workers get these functions
 TIMES = {"train_seconds"}                                      # wall times differ, nothing else
 
@@ -124,10 +126,7 @@ def test_workers_sum_a_batch_to_the_single_process_gradient(client):
     batch = task.train[:5]
     here = learner.gradients(batch, batch_size=5)
     there, metrics = batch_gradients(learner, batch, client, _itd_learner)
-    for name in here:
-        scale = np.linalg.norm(here[name])
-        assert scale > 0, name
-        assert np.linalg.norm(there[name] - here[name]) <= 1e-10 * scale, name
+    assert_gradients_equal(there, here)
     assert metrics.summary()["samples"] == 5
 
 

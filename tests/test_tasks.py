@@ -250,3 +250,35 @@ def test_train_task_equals_its_steps_done_by_hand(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"task setting must be one of \['cutoff', 'delay', 'duration', "
                                          r"'n_test', 'n_train'\], got 'cutoff_hz'"):
         train_task("delay", cutoff_hz=50)
+
+
+def test_an_experiment_meets_its_goal_below_an_nrmse_or_at_an_accuracy():
+    from sgbrian.experiments import EXPERIMENTS
+    delay, itd = EXPERIMENTS["delay"], EXPERIMENTS["itd"]
+    assert (delay.metric, delay.goal, itd.metric, itd.goal) == ("nrmse", 0.1, "accuracy", 0.95)
+    assert delay.met(0.099) and not delay.met(0.1) and not delay.met(0.2)
+    assert itd.met(0.95) and itd.met(1.0) and not itd.met(0.949)
+
+
+def test_a_score_job_reports_the_test_numbers_and_the_class_tuning_of_its_training():
+    """score_point on a tiny timing task: its numbers equal train_task's with the same
+    seed (training is deterministic), and its tuning is the mean readout per true class
+    from the loss's start, computed here from the recorded test outputs."""
+    from brian2 import ms
+    from sgbrian.experiments import score_point, train_task
+    kwargs = dict(task_kwargs=dict(n_train=10, n_test=10, duration=30 * ms), epochs=1)
+    out = score_point("timing", 4, tuning=True, **kwargs)
+    result = train_task("timing", seed=4, progress=False, record_outputs=True, **kwargs)
+    test = result["test"]
+    assert out["task"] == "timing" and out["seed"] == 4 and out["metric"] == "accuracy"
+    assert out["score"] == test["accuracy"] and out["loss"] == pytest.approx(test["loss"], rel=1e-12)
+    assert out["events_per_neuron_per_s"] == pytest.approx(test["events_per_neuron_per_s"],
+                                                           rel=1e-12)
+    assert out["met"] == (test["accuracy"] >= 0.90) and out["train_seconds"] > 0
+    start = result["learner"].loss.start_step
+    labels = np.array([s.target for s in result["task"].test])
+    means = np.array([o[start:].mean(axis=0) for o in test["outputs"]])
+    expected = [means[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(10)
+                for c in range(10)]
+    np.testing.assert_allclose(out["tuning"], expected, rtol=1e-9, atol=1e-12)
+    assert "tuning" not in score_point("timing", 4, **kwargs)
