@@ -15,7 +15,7 @@ def genn_networks(steps, kinds=KINDS, warmup=137):
     (state and input exported from the middle of a run): wide integer payloads, binary
     payloads, spike input, three layers with one homogeneous delay, delays up to 4,096
     steps, an extended neuron (softplus output, an adaptation variable fed back into x,
-    a per-neuron parameter, a namespace constant)."""
+    per-neuron parameters with and without units, a namespace constant)."""
     dt = defaultclock.dt
     signal = band_limited_noise(steps + warmup, dt, cutoff=60 * Hz, channels=3, seed=5)
     rng = np.random.default_rng(7)
@@ -39,9 +39,10 @@ def genn_networks(steps, kinds=KINDS, warmup=137):
             random_delays=True, weight_scale=2.0, seed=6),
         "extended": lambda: sgbrian.feedforward(
             [3, 5, 2], K=3, tau=0.5 * ms, theta=0.02, signal=3 * signal, max_delay=0.3 * ms,
-            random_delays=True, weight_scale=2.0, seed=7, hidden="softplus", drive="-gain*a",
-            extra="da/dt = (y - a)/tau_a : 1", parameters={"gain": np.linspace(0.2, 1.0, 5)},
-            namespace={"tau_a": 3 * ms}),
+            random_delays=True, weight_scale=2.0, seed=7, hidden="softplus",
+            drive="-gain*a*scale", extra="da/dt = (y - a)/tau_a : 1",
+            parameters={"gain": np.linspace(0.2, 1.0, 5), "tau_a": np.linspace(2, 4, 5) * ms},
+            namespace={"scale": 1.5}),
     }
     nets = [build[kind]() for kind in kinds]
     for net in nets:

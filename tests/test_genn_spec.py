@@ -15,6 +15,8 @@ from sgbrian.genn import (GeNNExportError, agreement, code_report, decode_events
                           emitter_events, emitter_factor, genn_objects, gpu_memory_bytes,
                           network_spec, payload_bits, runtime_events, synapse_counts)
 
+from sgbrian.encoding import payload_expression
+
 from genn_networks import genn_networks
 
 
@@ -160,3 +162,44 @@ def test_a_network_that_cannot_be_exported_is_named_before_anything_is_written()
                               drive="L + I_ext")
     with pytest.raises(GeNNExportError, match=r"extra variables \['L'\] are linked or summed"):
         network_spec(net, 2 * ms)
+
+
+def test_two_specs_run_side_by_side_under_their_prefixes_in_one_network():
+    """As GeNN runs several specs in one model: the objects of two specs, named with
+    their prefixes (input, input monitor, one Synapses per delay, layer, layer monitor),
+    run in one Brian2 network and each equals its own network's events; the input group
+    holds 2 B copies of each channel for payloads of B bits."""
+    steps = 200
+    nets = genn_networks(steps, ("integer", "extended"))
+    specs = [network_spec(net, steps * defaultclock.dt) for net in nets]
+    built = [genn_objects(spec, prefix=f"n{k}_", delayed_reads="history")
+             for k, spec in enumerate(specs)]
+    names = [o.name for o in built[0][0]]
+    delays = sorted(set(specs[0]["connections"][0]["delay"]))
+    assert names[0] == "n0_genn_input" and names[-3:] == [
+        "n0_genn_input_spikes", "n0_genn_layer1_spikes", "n0_genn_layer2_spikes"]
+    assert names[1:1 + len(delays)] == [f"n0_genn_syn0to1_d{d}" for d in delays]
+    assert "n0_genn_layer1" in names and "n0_genn_layer2" in names
+    bits = payload_bits(specs[0]["input"]["q"])
+    assert built[0][0][0].N == 2 * bits * specs[0]["input"]["n"]
+    Network(*built[0][0], *built[1][0]).run(steps * defaultclock.dt)
+    for net, spec, (_, monitors) in zip(nets, specs, built):
+        got = decode_events(monitors, spec, defaultclock.dt)
+        assert got == runtime_events(net, steps * defaultclock.dt)
+
+
+def test_the_export_reads_the_senders_delayed_payload_and_the_check_its_ring_buffer():
+    """delayed_reads='genn': the synapses after a neuron layer read q_pre (GeNN delays
+    it by the synapse's delay); 'history': the sender's ring buffer at the synapse's
+    delay; layers without delays read q_pre either way."""
+    steps = 50
+    spec = network_spec(genn_networks(steps, ("three_layers",))[0], steps * defaultclock.dt)
+    for mode in ("genn", "history"):
+        objects, _ = genn_objects(spec, prefix=f"{mode}_", delayed_reads=mode)
+        synapses = [o for o in objects if "genn_syn" in o.name and "syn0to" not in o.name]
+        assert len(synapses) == 2
+        for syn in synapses:
+            d = int(syn.name.rsplit("_d", 1)[1])
+            expected = "q_pre" if mode == "genn" else payload_expression(d, d)
+            assert syn.pre.code == f"U_0_post += w*theta_pre*{expected}"
+            assert d == 2 and "payload_read" in payload_expression(d, d)

@@ -97,6 +97,7 @@ def test_a_job_name_lists_the_parameters_in_key_order_whatever_the_order_given()
     assert job_name(dict(task="itd", seed=1, dt_ms=0.05)) == "dt_ms=0.05_seed=1_task=itd"
     assert job_name(dict(dt_ms=0.05, task="itd", seed=1)) == "dt_ms=0.05_seed=1_task=itd"
     assert job_name({"b": "x/y z", "a": [1, 2]}) == "a=-1--2-_b=x-y-z"    # [ , ] and spaces become -
+    assert job_name({"Task": "ITD", "t": (1, 2), "u": (3,)}) == "Task=ITD_t=-1--2-_u=-3--"
     nested = [dict(task="itd", task_kwargs=dict(n_train=6, n_test=2), dts=[1.0, 0.5]),
               dict(dts=[1.0, 0.5], task_kwargs=dict(n_test=2, n_train=6), task="itd")]
     assert job_name(nested[0]) == job_name(nested[1]) == \
@@ -142,7 +143,9 @@ def test_a_failing_job_runs_once_more_then_is_reported_and_the_others_are_kept(
     calls = _calls(folder)
     assert sorted(calls) == [0, 1, 2, 3, 3, 4, 5, 5, 6]
     assert [p["x"] for p, _ in info.value.failed] == [5]
-    assert "RuntimeError: job 5 failed" in info.value.failed[0][1]
+    report = info.value.failed[0][1]
+    assert report.startswith("Traceback (most recent call last):\n  File ")
+    assert report.endswith("RuntimeError: job 5 failed\n")
     assert [r and r["x"] for r in info.value.results] == [0, 1, 2, 3, 4, None, 6]
     assert sorted(os.listdir(tmp_path / "out")) == sorted(
         job_name(p) + ".json" for p in points if p["x"] != 5)
@@ -237,6 +240,97 @@ def test_a_replica_of_another_network_is_refused_by_its_parameter_shapes():
     learner = _itd_learner()
     params = {name: np.zeros(p.shape + (2,)) for name, p in learner.params.items()}
     name = next(iter(params))
-    with pytest.raises(ValueError, match=rf"^the replica's parameter {name} has shape "):
+    with pytest.raises(ValueError, match=rf"^the replica's parameter {name} has shape .*, the "
+                                         r"driver's .*: replica must build the same network$"):
         parallel.share_gradients(_itd_learner, params, [])
 
+
+
+def _fails_for_odd(x):
+    if x % 2:
+        raise ValueError(f"odd {x}")
+    return {"x": x}
+
+
+def test_two_failed_jobs_are_listed_one_per_line():
+    with pytest.raises(JobsFailed) as info:
+        run_jobs(_fails_for_odd, [dict(x=x) for x in range(4)], tempfile_folder(), progress=False)
+    assert str(info.value) == ("2 of 4 jobs failed twice (the other results are kept):\n"
+                               "  {'x': 1}: ValueError: odd 1\n  {'x': 3}: ValueError: odd 3")
+    with pytest.raises(ValueError, match=r"^points must be distinct \(two points give the same "
+                                         r"job name\)$"):
+        run_jobs(_fails_for_odd, [dict(x=1), dict(x=1)], tempfile_folder(), progress=False)
+
+
+def tempfile_folder():
+    import tempfile
+    return tempfile.mkdtemp(prefix="sgbrian-test-jobs-")
+
+
+@pytest.mark.parametrize("on_client", [False, True])
+def test_the_progress_bar_counts_jobs_from_those_kept(tmp_path, capsys, fake_dask, on_client):
+    folder = str(tmp_path)
+    run_jobs(_counting, [dict(x=x, folder=folder) for x in (0, 1)], tmp_path / "out",
+             progress=False)
+    capsys.readouterr()
+    points = [dict(x=x, folder=folder) for x in (0, 1, 2, 4)]
+    run_jobs(_counting, points, tmp_path / "out", fake_dask if on_client else None,
+             description="sweep")
+    err = capsys.readouterr().err
+    counts = [int(n) for n in re.findall(r"\| (\d+)/4 \[", err)]
+    assert counts[0] == 2 and counts[-1] == 4 and max(counts) == 4   # from the kept jobs, by 1
+    assert "sweep:  50%" in err and "sweep: 100%" in err and "job/s]" in err
+    run_jobs(_counting, points, tmp_path / "out", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_result_is_written_through_a_temporary_file_beside_it(tmp_path, monkeypatch):
+    """While the JSON is written, a '.tmp-*.json' file exists in the result's folder (so
+    that the final rename stays on one file system); the text is indented by 1."""
+    seen = []
+    dump = json.dump
+
+    def spy(data, f, **kwargs):
+        seen.append(sorted(os.listdir(tmp_path)))
+        dump(data, f, **kwargs)
+    monkeypatch.setattr(parallel.json, "dump", spy)
+    write_json_atomic(str(tmp_path / "r.json"), {"a": [1, 2]})
+    assert len(seen) == 1 and len(seen[0]) == 1
+    assert seen[0][0].startswith(".tmp-") and seen[0][0].endswith(".json")
+    assert (tmp_path / "r.json").read_text() == json.dumps({"a": [1, 2]}, indent=1)
+
+
+def test_connect_starts_a_local_cluster_of_single_threaded_processes_or_joins_a_scheduler(
+        monkeypatch):
+    import dask.distributed
+    made = []
+    monkeypatch.setattr(dask.distributed, "LocalCluster", lambda **kw: made.append(kw) or "cluster")
+    monkeypatch.setattr(dask.distributed, "Client", lambda target: ("client", target))
+    monkeypatch.delenv(parallel.SCHEDULER_ENV, raising=False)
+    assert parallel.connect(workers=1) == ("client", "cluster")
+    assert made == [dict(n_workers=1, threads_per_worker=1, processes=True,
+                         dashboard_address=":0")]
+    parallel.connect()
+    assert made[-1]["n_workers"] == os.cpu_count()
+    assert parallel.connect("tcp://host:8786") == ("client", "tcp://host:8786")
+    monkeypatch.setenv(parallel.SCHEDULER_ENV, "tcp://env:1")
+    assert parallel.connect() == ("client", "tcp://env:1")
+    assert len(made) == 2
+
+
+_BUILT = []
+
+
+def _replica():
+    _BUILT.append(1)
+    return object()
+
+
+def _other_replica():
+    return object()
+
+
+def test_a_replica_is_built_once_per_worker_and_function():
+    first = parallel.replica_learner(_replica)
+    assert parallel.replica_learner(_replica) is first and len(_BUILT) == 1
+    assert parallel.replica_learner(_other_replica) is not first
