@@ -14,7 +14,7 @@ from sgbrian import parallel
 from sgbrian.parallel import (JobsFailed, job_name, kept_results, run_jobs,
                               write_json_atomic)
 
-from checks import assert_gradients_equal
+from checks import assert_gradients_equal, itd_trained_here_and_on
 
 
 class FakeFuture:
@@ -334,3 +334,22 @@ def test_a_replica_is_built_once_per_worker_and_function():
     first = parallel.replica_learner(_replica)
     assert parallel.replica_learner(_replica) is first and len(_BUILT) == 1
     assert parallel.replica_learner(_other_replica) is not first
+
+
+def test_data_parallel_training_through_the_client_equals_training_here(fake_dask):
+    """Two epochs of ITD (12 samples, batches of 4) with each batch's gradient summed by
+    the (fake) client's two workers: the parameters, losses and test accuracy equal
+    training in this process, and progress is reported after every batch."""
+    there = itd_trained_here_and_on(fake_dask)
+    assert len(fake_dask.placed) == 2 * 3 * 2                 # epochs x batches x workers
+    done = []
+    learner = there["learner"]
+    parallel.fit_epoch_on_client(learner, there["task"].train[:6], _metrics(learner), 1.0, 4,
+                                 fake_dask, _itd_learner, progress=lambda plan: done.append(
+                                     (plan.done, plan.metrics.summary()["samples"])))
+    assert done == [(4, 4), (6, 6)]
+
+
+def _metrics(learner):
+    from sgbrian.training import Metrics
+    return Metrics(learner.loss)

@@ -10,10 +10,10 @@ import pytest
 from brian2 import ms
 
 from sgbrian import parallel, precision
-from sgbrian.experiments import EXPERIMENTS, experiment_learner, train_task
+from sgbrian.experiments import EXPERIMENTS, experiment_learner
 from sgbrian.parallel import JobsFailed, batch_gradients, job_name, run_jobs
 
-from checks import assert_gradients_equal
+from checks import assert_gradients_equal, itd_trained_here_and_on
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # workers get these functions
 TIMES = {"train_seconds"}                                      # wall times differ, nothing else
@@ -131,14 +131,7 @@ def test_workers_sum_a_batch_to_the_single_process_gradient(client):
 
 
 def test_data_parallel_training_equals_training_here(client):
-    kwargs = dict(seed=3, epochs=2, task_kwargs=dict(n_train=12, n_test=4), batch_size=4,
-                  progress=False)
-    here = train_task("itd", **kwargs)
-    there = train_task("itd", client=client, **kwargs)
-    for name, p in here["learner"].params.items():
-        np.testing.assert_allclose(there["learner"].params[name], p, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(there["history"]["loss"], here["history"]["loss"], rtol=1e-9)
-    assert there["test"]["accuracy"] == here["test"]["accuracy"]
+    itd_trained_here_and_on(client)
 
 
 def _compile_and_run(cache, decay_ms):
