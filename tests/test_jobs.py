@@ -74,8 +74,8 @@ class FakeAsCompleted:
 
 @pytest.fixture
 def fake_dask(monkeypatch):
-    import distributed
-    monkeypatch.setattr(distributed, "as_completed", FakeAsCompleted)
+    import dask.distributed          # imported before the patch, so that it keeps the real one
+    monkeypatch.setattr(dask.distributed, "as_completed", FakeAsCompleted)
     return FakeClient()
 
 
