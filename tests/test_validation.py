@@ -75,6 +75,9 @@ def test_spike_input_rejects_bad_trains():
         spike_layer(2, [0], [np.nan] * ms)
     with pytest.raises(ValueError, match=r"at most one spike per channel and time step"):
         spike_layer(2, [0, 0], [1.0, 1.04] * ms)
+    with pytest.raises(ValueError, match=r"at most one spike per channel and time step"):
+        spike_layer(3, [2, 0, 1, 2], [5, 1, 5, 5] * ms)       # the pair (2, 5 ms) apart
+    spike_layer(3, [0, 1, 0, 2, 1], [1, 1, 2, 0, 0] * ms)     # same step or same channel: fine
 
 
 def test_run_rejects_a_delay_changed_beyond_the_payload_history():
