@@ -49,3 +49,9 @@ def genn_networks(steps, kinds=KINDS, warmup=137):
         net.run(warmup * dt)
         net.clear_spike_queues()
     return nets
+
+
+def check_rows(rows, name, min_events=20):
+    for row in rows:
+        assert row["equal"], f"{name}: {row}"
+        assert row["runtime"] >= min_events, f"{name}: too few events to compare: {row}"

@@ -1,7 +1,9 @@
 """GeNN export: decoded events (step, index, payload) of every layer equal the runtime
 with schedule='genn', in GeNN itself (built from ../shared/vendor or GENN_PATH) and, on
 machines without GeNN, for the same rewrite run by Brian2's runtime (4,500 steps; the
-export's pure parts and a 300-step rewrite check are fast tests in test_genn_spec.py)."""
+export's pure parts and a 300-step rewrite check are fast tests in test_genn_spec.py; the
+10,000-step build of six networks is in test_genn_build.py, a file of its own so that
+the two test processes share the GeNN builds)."""
 import os
 
 import numpy as np
@@ -13,16 +15,10 @@ from sgbrian.genn import (GENN_HINT, GeNNExportError, agreement, compare_with_ru
                           decode_events, export_genn,
                           genn_objects, genn_path, network_spec, runtime_events, trained_for_export)
 
-from genn_networks import genn_networks
+from genn_networks import check_rows, genn_networks
 
 pytestmark = pytest.mark.genn
 needs_genn = pytest.mark.skipif(genn_path() is None, reason=f"no GeNN 4.9 here: {GENN_HINT}")
-
-
-def check_rows(rows, name, min_events=20):
-    for row in rows:
-        assert row["equal"], f"{name}: {row}"
-        assert row["runtime"] >= min_events, f"{name}: too few events to compare: {row}"
 
 
 def test_the_rewrite_run_by_the_runtime_equals_the_genn_schedule():
@@ -80,23 +76,6 @@ def test_build_without_genn_says_how_to_get_it(tmp_path, monkeypatch):
     net = sgbrian.feedforward([2, 3, 1], signal=np.zeros((20, 2)))
     with pytest.raises(GeNNExportError, match="GeNN 4.9"):
         export_genn(net, str(tmp_path), 2 * ms, build=True)
-
-
-@needs_genn
-def test_random_networks_in_genn_equal_the_runtime_for_10000_steps(tmp_path):
-    """GeNN (CPU backend) against the runtime: every layer's decoded events equal, on
-    networks with hidden payloads of several bits, binary payloads, spike input exported
-    mid-run, per-synapse and homogeneous delays, three layers."""
-    steps = 10000
-    nets = genn_networks(steps)
-    result, rows = compare_with_runtime(nets, steps * defaultclock.dt, str(tmp_path))
-    for n, net_rows in enumerate(rows):
-        check_rows(net_rows, f"net {n}")
-    hidden = np.array([q for _, _, q in result["events"][0][1]])
-    assert np.abs(hidden).max() >= 4              # payloads wider than one bit crossed GeNN
-    binary = np.array([q for _, _, q in result["events"][1][1]])
-    assert set(np.unique(binary)) == {-1.0, 1.0}
-    assert result["run_s"] > 0 and result["build_s"] > result["run_s"]
 
 
 @needs_genn
