@@ -66,6 +66,12 @@ class SynapseTable:
             raise ValueError(f"delays up to {self.longest} steps x {self.n_post} receivers exceed "
                              "the adjoint's int32 offsets")
         self.offset = offset.astype(np.int32)
+        self.delay_values = np.unique(self.delays)
+        self.dense = len(self.delay_values) * self.n_pre * self.n_post <= 2 * len(self.post)
+        if self.dense:          # per delay value: its synapses' senders and receivers
+            pre = np.repeat(np.arange(self.n_pre), np.diff(self.start))
+            chosen = {d: np.flatnonzero(self.delays == d) for d in self.delay_values}
+            self.by_delay = {d: (c, pre[c], self.post[c]) for d, c in chosen.items()}
 
     def error(self, E, weights, compiled, out):
         """``A[t, i] = sum_{s of i} w_s E[t + d_s, post_s]`` for t = 0..T (E is zero from T
@@ -75,14 +81,12 @@ class SynapseTable:
         matrix product per delay; else one pass over each sender's synapses
         (``compiled.error``)."""
         T = len(E)
-        values = np.unique(self.delays)
-        if len(values) * self.n_pre * self.n_post <= 2 * len(self.post):
-            pre = np.repeat(np.arange(self.n_pre), np.diff(self.start))
+        if self.dense:
             out[:] = 0.0
-            for d in values[values < T]:          # E[t + d] exists for t < T - d
+            for d in self.delay_values[self.delay_values < T]:   # E[t + d] exists for t < T - d
+                chosen, pre, post = self.by_delay[d]
                 W = np.zeros((self.n_pre, self.n_post))
-                chosen = self.delays == d
-                W[pre[chosen], self.post[chosen]] = weights[chosen]
+                W[pre, post] = weights[chosen]
                 out[:T - d] += E[d:] @ W.T
             return out
         ET = np.zeros((self.n_post, T + 1 + self.longest))
