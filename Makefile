@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 COMPAT_VENV ?= .venv-compat
 PY := $(VENV)/bin/python
-# Test processes (pytest-xdist): one per core; each test file runs whole in one process.
+# Test processes (pytest-xdist): one per core; each test file runs whole in one process,
+# the longest files first (tests/conftest.py: LONGEST_FILES_FIRST).
 TEST_WORKERS ?= auto
 export MPLBACKEND := Agg
 
@@ -26,7 +27,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; \
 	else echo "GeNN: GENN_PATH=$${GENN_PATH:-unset}, $(GENN_TARBALL) $$(test -f $(GENN_TARBALL) && echo present || echo absent)"; fi
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
 
 $(GENN_DIR)/lib/libgenn_single_threaded_cpu_backend.a:
 	@test -f $(GENN_TARBALL) || { echo "no $(GENN_TARBALL): set GENN_PATH to a built GeNN 4.9"; exit 1; }

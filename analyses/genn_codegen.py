@@ -45,8 +45,9 @@ def emitter_copy_form(spec, events):
 
 
 def export_models(quick, out):
+    from sgbrian.experiments import trained_for_export
     from sgbrian.genn import code_report, compare_with_runtime, export_genn, genn_path, \
-        network_spec, runtime_events, trained_for_export
+        network_spec, runtime_events
     build = genn_path() is not None and not quick
     reports = {}
     for name in ("delay", "itd", "timing"):

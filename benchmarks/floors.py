@@ -13,7 +13,7 @@ def adjoint_floor(learner, samples, repeats=3):
     are allocated once; each sample's loops are timed ``repeats`` times and the fastest
     counts. Means over the samples: ``floor_ms`` and ``macs_per_sample``."""
     from sgbrian.learning.adjoint_kernels import kernels
-    from sgbrian.training import Metrics
+    from sgbrian.metrics import Metrics
     learner.run_samples(samples, train=True, metrics=Metrics(learner.loss), apply=False,
                         batch_size=len(samples))
     engine = learner.engine(len(samples))

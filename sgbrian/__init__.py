@@ -1,11 +1,10 @@
 """sgbrian: SpikingGamma neurons in Brian2 (see MODEL.md and the README)."""
+from ._version import __version__  # noqa: F401  (sgbrian.__version__)
 from .builder import SGNetwork, feedforward
 from .encoding import sigma_delta
 from .equations import cascade_equations, neuron_equations
 from .network import Layer, analog_layer, connect, monitors_for, neuron_layer, spike_layer
 from .propagator import GammaCascadePropagator, cascade_propagator
-
-__version__ = "0.1.0"
 
 __all__ = ["SGNetwork", "feedforward", "sigma_delta", "cascade_equations", "neuron_equations",
            "Layer", "analog_layer", "connect", "monitors_for", "neuron_layer", "spike_layer",

@@ -2,6 +2,11 @@
 import numpy as np
 from brian2 import second
 
+from .encoding import sigma_delta
+from .equations import bucket_time_constants
+from .learning import SenderCascades, activation, activation_slope
+from .propagator import cascade_propagator
+
 
 def layer_activity(layer, monitors, duration):
     """Events, quanta and rates of one layer from its monitors.
@@ -37,8 +42,6 @@ def bucket_kernels(K, tau, duration, dt, kind="impulse"):
     impulse response of bucket k is ``tau * gamma.pdf(t; k, tau)`` and the step
     response ``gamma.cdf(t; k, tau)``.
     """
-    from .equations import bucket_time_constants
-    from .propagator import cascade_propagator
     names, namespace = bucket_time_constants(K, tau)
     taus = np.array([float(namespace[n] / second) for n in names])
     steps = int(round(float(duration / dt)))
@@ -119,7 +122,6 @@ def encoding_tradeoff(signal, thetas, payload="integer", dt=None):
     quanta per channel per second (if ``dt`` is given, else per time sample). Returns a list of
     dicts, one per theta.
     """
-    from .encoding import sigma_delta
     signal = np.atleast_2d(np.asarray(signal, dtype=float).T).T
     seconds = signal.shape[0] * float(dt / second) if dt is not None else signal.shape[0]
     rows = []
@@ -141,7 +143,6 @@ def unrolled_readout_gradients(learner, sample):
     length; the online learner's does not. Returns a dict like ``learner.gradients``.
     """
     from brian2 import SpikeMonitor, StateMonitor
-    from .learning import SenderCascades
     net, conn = learner.net, learner.connections[-1]
     readout, sender = net.layers[-1], net.layers[-2]
     L = len(net.layers) - 1
@@ -169,7 +170,6 @@ def unrolled_readout_gradients(learner, sample):
         signal = np.asarray(signal_monitor.r[:, :T]).T
     v, b = learner.params[f"v{L}"], learner.params[f"b{L}"]
     x = b + np.einsum("tnk,nk->tn", U, v)
-    from .learning import activation, activation_slope
     delta = np.zeros_like(x)
     for n in range(T):
         _, dy = learner.loss.step(activation(readout, x[n]), sample, n)

@@ -5,6 +5,8 @@ from typing import Optional
 import numpy as np
 from brian2 import second
 
+from .validation import check_choice, check_int, check_time
+
 
 @dataclass
 class Sample:
@@ -67,7 +69,7 @@ class TaskData:
     def dense(self, split="train", dt=None):
         """The samples of ``split`` ('train' or 'test') as dense arrays on the grid ``dt``
         (default: the task's; a coarser ``dt`` must be a whole multiple, and goes through
-        ``tasks.regrid``), for other tools (e.g. a BPTT library).
+        ``regrid``), for other tools (e.g. a BPTT library).
 
         Returns ``(inputs, targets, weights, lengths)``: ``inputs`` (samples, steps,
         channels), spike counts per step for spike inputs (spike at t in step
@@ -77,8 +79,6 @@ class TaskData:
         ``lengths`` the steps of each sample. Samples shorter than the longest are
         padded with zeros.
         """
-        from .tasks import regrid
-        from .validation import check_choice
         check_choice("split", split, ("train", "test"))
         task = self if dt is None or abs(float(dt / self.dt) - 1) < 1e-9 else regrid(self, dt)
         samples = getattr(task, split)
@@ -144,7 +144,6 @@ def load_shd(path, dt, duration, channels=700, max_samples=None):
     merged into one (the payload of a raw spike is 1). Needs ``h5py``.
     """
     import h5py
-    from .validation import check_int, check_time
     check_time("dt", dt)
     check_time("duration", duration)
     channels = check_int("channels", channels, 1)
@@ -217,7 +216,6 @@ def synthetic_shd(path, n_samples, channels=700, classes=20, duration=1 * second
     ``template_seed`` but has a ``seed`` of its own. Returns ``path``.
     """
     from brian2 import Hz, ms
-    from .validation import check_int, check_time
     n_samples = check_int("n_samples", n_samples, 1)
     channels = check_int("channels", channels, 1, 65535)
     classes = check_int("classes", classes, 2)
@@ -249,3 +247,31 @@ def synthetic_shd(path, n_samples, channels=700, classes=20, duration=1 * second
         units.append(u[order])
     write_shd(path, times, units, labels)
     return path
+
+
+def regrid(task, dt):
+    """The same task on a coarser grid ``dt`` (a whole multiple of ``task.dt``).
+
+    Analog inputs, targets and weights are sampled at every ``dt`` (t = n dt); spike
+    times are binned (step = floor(t / dt)) and spikes of one channel that fall into one
+    step are merged: that loss of timing is what a coarse dt costs.
+    """
+    factor = float(dt / task.dt)
+    if factor < 1 - 1e-9 or abs(factor - round(factor)) > 1e-6:
+        raise ValueError(f"dt must be a whole multiple of the task's dt ({task.dt}), got {dt}")
+    factor = int(round(factor))
+
+    def convert(s):
+        n = s.n_steps // factor
+        weight = None if s.weight is None else s.weight[:n * factor:factor]
+        target = s.target if isinstance(s.target, (int, np.integer)) else s.target[:n * factor:factor]
+        if isinstance(s.input, tuple):
+            indices = np.asarray(s.input[0], int)
+            steps = np.floor(np.asarray(s.input[1] / dt) + 1e-9).astype(int)
+            keep = steps < n
+            pairs = np.unique(np.stack([indices[keep], steps[keep]]), axis=1)
+            return Sample((pairs[0], pairs[1] * dt), target, n, weight)
+        return Sample(s.input[:n * factor:factor], target, n, weight)
+
+    return TaskData(task.name, [convert(s) for s in task.train], [convert(s) for s in task.test],
+                    dt, task.n_inputs, task.n_outputs, task.loss, task.description)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from brian2 import defaultclock, ms, prefs
 
 from . import tasks
+from .analysis import class_tuning
 from .learning import OnlineLearner
 from .losses import CrossEntropyLoss, MSELoss
 from .optim import Adam, schedule
+from .parallel import run_jobs
 from .validation import check_choice
 
 
@@ -141,7 +143,6 @@ def score_point(task, seed, target="numpy", tuning=False, **overrides):
     metric, the loss, events per neuron per second, training seconds, goal met; with
     ``tuning`` also the class tuning (mean readout per true class, from the loss's
     start; ``sgbrian.analysis.class_tuning``) as nested lists."""
-    from .analysis import class_tuning
     result = train_task(task, seed=seed, target=target, progress=False, record_outputs=tuning,
                         **overrides)
     test = result["test"]
@@ -164,9 +165,29 @@ def repeat(name, seeds=(0, 1, 2), client=None, folder=None, progress=False, targ
     ddof=1, 0 for one seed). With ``folder`` the results are kept there and reused."""
     import tempfile
     import numpy as np
-    from .parallel import run_jobs
     points = [dict(task=name, seed=int(s), target=target, **overrides) for s in seeds]
     scores = run_jobs(score_point, points, folder or tempfile.mkdtemp(prefix="sgbrian-repeat-"),
                       client, progress, f"{name} seeds")
     values = np.array([r["score"] for r in scores])
     return scores, float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+#: Task sizes of the quick trained models for the GeNN export (tests, ``--quick`` analyses).
+QUICK_TASKS = {"delay": dict(n_train=2, n_test=1, duration=60 * ms),
+               "itd": dict(n_train=18, n_test=9, duration=5 * ms),
+               "timing": dict(n_train=10, n_test=2, duration=30 * ms)}
+
+
+def trained_for_export(name, quick=False, seed=0, target="numpy"):
+    """Train experiment ``name`` (``quick``: small task, one epoch), detach the learner
+    and give it its first test sample as input from the current time, with no events in
+    flight. Returns ``(result, duration)``: ``train_task``'s result and the sample's
+    length, ready for :func:`sgbrian.genn.export_genn` or :func:`sgbrian.genn.compare_with_runtime`."""
+    kwargs = dict(epochs=1, task_kwargs=QUICK_TASKS[name]) if quick else {}
+    result = train_task(name, seed=seed, progress=False, target=target, **kwargs)
+    result["learner"].detach()
+    net, sample = result["net"], result["task"].test[0]
+    net.clear_spike_queues()
+    net.set_input(**({"spikes": sample.input} if isinstance(sample.input, tuple)
+                     else {"signal": sample.input}), start=net.network.t)
+    return result, sample.n_steps * result["task"].dt

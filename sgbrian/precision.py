@@ -36,7 +36,8 @@ from brian2 import defaultclock, ms, prefs, second
 from .experiments import EXPERIMENTS, train_task
 from .learning import OnlineLearner
 from .optim import Adam
-from .tasks import regrid
+from .parallel import kept_results, run_jobs
+from .datasets import regrid
 
 DTS = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02)       # ms
 MASTER_DT = 0.01 * ms
@@ -155,7 +156,6 @@ def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=N
     ``client`` (None: here, one after the other); with ``folder``, each job's result is
     kept there and a sweep run again resumes where it stopped. ``run=False`` runs
     nothing: the rows of the points whose jobs are kept in ``folder`` (both of them)."""
-    from .parallel import kept_results, run_jobs
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
     dts, seeds = [float(d) for d in dts], [int(s) for s in seeds]
     folder = folder or tempfile.mkdtemp(prefix="sgbrian-sweep-")

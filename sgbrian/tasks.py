@@ -15,7 +15,7 @@ import numpy as np
 from brian2 import Hz, defaultclock, ms, second
 
 from .builder import feedforward
-from .datasets import Sample, TaskData
+from .datasets import Sample, TaskData, load_shd, regrid, synthetic_shd  # noqa: F401  (regrid, kept importable here)
 from .signals import band_limited_noise
 from .validation import check_int, check_time
 
@@ -156,7 +156,6 @@ def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train
     :func:`~sgbrian.datasets.load_shd`."""
     import os
     import tempfile
-    from .datasets import load_shd, synthetic_shd
     dt = dt or defaultclock.dt
     if (train_path is None) != (test_path is None):
         raise ValueError("give both train_path and test_path (real SHD), or neither (synthetic)")
@@ -183,31 +182,3 @@ def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, theta=0.1
     return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=theta,
                        spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
                        random_delays=True, weight_scale=2.0, seed=seed)
-
-
-def regrid(task, dt):
-    """The same task on a coarser grid ``dt`` (a whole multiple of ``task.dt``).
-
-    Analog inputs, targets and weights are sampled at every ``dt`` (t = n dt); spike
-    times are binned (step = floor(t / dt)) and spikes of one channel that fall into one
-    step are merged: that loss of timing is what a coarse dt costs.
-    """
-    factor = float(dt / task.dt)
-    if factor < 1 - 1e-9 or abs(factor - round(factor)) > 1e-6:
-        raise ValueError(f"dt must be a whole multiple of the task's dt ({task.dt}), got {dt}")
-    factor = int(round(factor))
-
-    def convert(s):
-        n = s.n_steps // factor
-        weight = None if s.weight is None else s.weight[:n * factor:factor]
-        target = s.target if isinstance(s.target, (int, np.integer)) else s.target[:n * factor:factor]
-        if isinstance(s.input, tuple):
-            indices = np.asarray(s.input[0], int)
-            steps = np.floor(np.asarray(s.input[1] / dt) + 1e-9).astype(int)
-            keep = steps < n
-            pairs = np.unique(np.stack([indices[keep], steps[keep]]), axis=1)
-            return Sample((pairs[0], pairs[1] * dt), target, n, weight)
-        return Sample(s.input[:n * factor:factor], target, n, weight)
-
-    return TaskData(task.name, [convert(s) for s in task.train], [convert(s) for s in task.test],
-                    dt, task.n_inputs, task.n_outputs, task.loss, task.description)

@@ -1,4 +1,5 @@
-"""fit / evaluate, metrics, history, checkpoints and parameter files."""
+"""fit / evaluate, history, checkpoints and parameter files (the metrics they report:
+:mod:`sgbrian.metrics`)."""
 import json
 import os
 import sys
@@ -7,138 +8,18 @@ import zipfile
 
 import numpy as np
 
-import sgbrian
+from ._version import __version__
+from .data_parallel import fit_epoch_on_client
+from .metrics import Metrics
+
+__all__ = ["Metrics", "evaluate", "fit", "history_array", "CheckpointError", "save_checkpoint",
+           "load_checkpoint", "save_parameters", "load_parameters"]
 
 CHECKPOINT_FORMAT = ("sgbrian-checkpoint", 2)     # 2: npz + JSON (1 was a pickle)
 PARAMETER_FORMAT = ("sgbrian-parameters", 2)      # 2: JSON metadata
 HISTORY_FIELDS = [("epoch", int), ("loss", float), ("metric", float), ("val_loss", float),
                   ("val_metric", float), ("events_per_neuron_per_s", float),
                   ("lr_scale", float), ("seconds", float)]
-
-
-class Metrics:
-    """Loss, and accuracy (cross-entropy) or NRMSE (MSE), accumulated over samples.
-
-    NRMSE = sqrt(sum (y - target)^2 / sum (target - mean target)^2) over every step
-    with a non-zero weight, every output and every sample. The predicted class of a
-    sample is the argmax of its mean readout over the steps where the loss is active.
-    """
-
-    def __init__(self, loss, record_outputs=False):
-        self.kind = loss.name
-        self.start_step = getattr(loss, "start_step", 0) or 0
-        self.record_outputs = record_outputs
-        self.outputs, self.predictions, self.sample_losses = [], [], []
-        self.total_loss = 0.0
-        self.sq_error = self.sum_t = self.sum_t2 = self.count = 0.0
-        self.correct = 0
-        self.events = self.quanta = self.neuron_seconds = 0.0
-        self.events_per_neuron_per_s = self.quanta_per_neuron_per_s = float("nan")
-
-    def start_batch(self, samples, copies, data):
-        """A batch of ``samples`` (one per copy) starts; ``data``: the loss's arrays."""
-        self.samples, self.data = samples, data
-        self.loss_sum = np.zeros(copies)
-        self.loss_steps = np.zeros(copies)
-        self.y_sum, self.trace, self.copy_traces = 0.0, [], {}
-
-    def add(self, n, y, losses):
-        """Step n of the batch: readouts ``y`` (copies, n_out) and per-copy ``losses``."""
-        active = self.data["active"][n]
-        self.loss_sum += losses
-        if self.record_outputs:
-            self.trace.append(y.copy())
-        if self.kind == "mse":
-            counted = active & (self.data["weight"][n] > 0)
-            target = self.data["target"][n][counted]
-            error = y[counted] - target
-            self.sq_error += float((error ** 2).sum())
-            self.sum_t += float(target.sum())
-            self.sum_t2 += float((target ** 2).sum())
-            self.count += target.size
-            self.loss_steps += counted
-        elif n >= self.start_step:
-            self.y_sum = self.y_sum + y * active[:, None]
-            self.loss_steps += active
-
-    def add_sequence(self, b, y, losses):
-        """Steps 0..T-1 of copy b at once: readouts ``y`` (T, n_out) and ``losses`` (T,);
-        the same sums as ``add`` at every step, for one copy."""
-        steps = len(y)
-        active = self.data["active"][:steps, b]
-        self.loss_sum[b] += losses.sum()
-        if self.record_outputs:
-            self.copy_traces[b] = y.copy()
-        if self.kind == "mse":
-            counted = active & (self.data["weight"][:steps, b] > 0)
-            target = self.data["target"][:steps, b][counted]
-            error = y[counted] - target
-            self.sq_error += float((error ** 2).sum())
-            self.sum_t += float(target.sum())
-            self.sum_t2 += float((target ** 2).sum())
-            self.count += target.size
-            self.loss_steps[b] += counted.sum()
-        elif steps > self.start_step:
-            if not np.ndim(self.y_sum):
-                self.y_sum = np.zeros((len(self.loss_sum), y.shape[1]))
-            late = slice(self.start_step, steps)
-            self.y_sum[b] += (y[late] * active[late, None]).sum(axis=0)
-            self.loss_steps[b] += active[late].sum()
-
-    def end_batch(self):
-        """Close the batch: one loss (mean over its counted steps) and, for cross-entropy,
-        one prediction per sample, in the order of the samples."""
-        trace = np.array(self.trace) if self.record_outputs else None
-        for b, sample in enumerate(self.samples):
-            self.total_loss += self.loss_sum[b]
-            self.sample_losses.append(self.loss_sum[b] / max(1, self.loss_steps[b]))
-            if self.kind != "mse":
-                # no step past the loss's start: no evidence, class 0
-                prediction = int(np.argmax(self.y_sum[b])) if np.ndim(self.y_sum) else 0
-                self.predictions.append(prediction)
-                self.correct += prediction == sample.target
-            if self.record_outputs:
-                copy = self.copy_traces[b] if b in self.copy_traces else trace[:, b]
-                self.outputs.append(copy[:sample.n_steps])
-
-    def add_events(self, events, quanta, neuron_seconds):
-        """Count ``events`` and ``quanta`` over ``neuron_seconds`` (neurons x simulated
-        seconds) into the per-neuron rates."""
-        self.events += events
-        self.quanta += quanta
-        self.neuron_seconds += neuron_seconds
-        self.events_per_neuron_per_s = self.events / self.neuron_seconds
-        self.quanta_per_neuron_per_s = self.quanta / self.neuron_seconds
-
-    def merge(self, other):
-        """Add the samples counted by ``other`` (another worker's share), after these."""
-        self.total_loss += other.total_loss
-        self.sample_losses += other.sample_losses
-        self.predictions += other.predictions
-        self.outputs += other.outputs
-        self.correct += other.correct
-        for name in ("sq_error", "sum_t", "sum_t2", "count"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        if other.neuron_seconds:
-            self.add_events(other.events, other.quanta, other.neuron_seconds)
-
-    def summary(self):
-        out = {"loss": float(np.mean(self.sample_losses)), "loss_sum": self.total_loss,
-               "samples": len(self.sample_losses),
-               "events_per_neuron_per_s": self.events_per_neuron_per_s,
-               "quanta_per_neuron_per_s": self.quanta_per_neuron_per_s}
-        if self.kind == "mse":
-            variance = self.sum_t2 - self.sum_t ** 2 / max(1.0, self.count)
-            out["nrmse"] = float(np.sqrt(self.sq_error / variance)) if variance > 0 else float("nan")
-            out["metric"] = out["nrmse"]
-        else:
-            out["accuracy"] = self.correct / len(self.sample_losses)
-            out["metric"] = out["accuracy"]
-        if self.record_outputs:
-            out["outputs"] = self.outputs
-        if self.predictions:
-            out["predictions"] = np.array(self.predictions)
-        return out
 
 
 def evaluate(learner, samples, record_outputs=False, batch_size=1):
@@ -176,7 +57,7 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
 
     ``client`` (a ``dask.distributed.Client``) with ``replica`` (a picklable function
     that builds this learner's network and learner on a worker): data-parallel training,
-    see :func:`sgbrian.parallel.batch_gradients`; the same updates as training here.
+    see :func:`sgbrian.data_parallel.batch_gradients`; the same updates as training here.
     """
     stream = stream or sys.stderr
     train = list(train)
@@ -197,7 +78,6 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
                                 lr_scale=lr_scale, batch_size=batch_size,
                                 progress=_progress_printer(epoch, stream) if progress else None)
         else:
-            from .parallel import fit_epoch_on_client
             fit_epoch_on_client(learner, [train[i] for i in order], metrics, lr_scale,
                                 batch_size, client, replica,
                                 _progress_printer(epoch, stream) if progress else None)
@@ -273,7 +153,7 @@ def save_checkpoint(learner, path, next_epoch, records):
     state = learner.optimizer.state
     arrays.update({f"optimizer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
     meta = {"format": CHECKPOINT_FORMAT[0], "version": CHECKPOINT_FORMAT[1],
-            "sgbrian": sgbrian.__version__, "optimizer": type(learner.optimizer).__name__,
+            "sgbrian": __version__, "optimizer": type(learner.optimizer).__name__,
             "optimizer_scalars": {k: v for k, v in state.items() if not isinstance(v, np.ndarray)},
             "rng": learner.rng.bit_generator.state, "epoch": next_epoch,
             "history": [[float(x) for x in r] for r in records]}
@@ -312,7 +192,7 @@ def save_parameters(learner, path):
     """Parameters to a versioned ``.npz`` file (JSON metadata, no pickle), atomically."""
     _write_npz_atomically(path, dict(learner.params),
                           {"format": PARAMETER_FORMAT[0], "version": PARAMETER_FORMAT[1],
-                           "sgbrian": sgbrian.__version__})
+                           "sgbrian": __version__})
 
 
 def load_parameters(learner, path):

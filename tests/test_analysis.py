@@ -13,7 +13,7 @@ from brian2 import Hz, ms, second
 
 from sgbrian import analysis, precision
 from sgbrian.datasets import Sample, TaskData
-from sgbrian.tasks import regrid
+from sgbrian.datasets import regrid
 
 from checks import assert_gradients_equal
 

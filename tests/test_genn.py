@@ -13,7 +13,8 @@ from brian2 import Network, defaultclock, ms
 import sgbrian
 from sgbrian.genn import (GENN_HINT, GeNNExportError, agreement, compare_with_runtime,
                           decode_events, export_genn,
-                          genn_objects, genn_path, network_spec, runtime_events, trained_for_export)
+                          genn_objects, genn_path, network_spec, runtime_events)
+from sgbrian.experiments import trained_for_export
 
 from genn_networks import check_rows, genn_networks
 
@@ -21,12 +22,16 @@ pytestmark = pytest.mark.genn
 needs_genn = pytest.mark.skipif(genn_path() is None, reason=f"no GeNN 4.9 here: {GENN_HINT}")
 
 
-def test_the_rewrite_run_by_the_runtime_equals_the_genn_schedule():
+def test_the_rewrite_run_by_the_runtime_equals_the_genn_schedule_with_long_delays():
     """Without GeNN: the exported form (emitter copies for the input, one Synapses per
     delay, encoder in the state update, state and input taken mid-run), run by Brian2's
-    runtime reading the payload ring buffer, equals the network with schedule='genn'."""
-    steps = 4500                 # the long-delay network's output starts after ~4,100 steps
-    nets = genn_networks(steps)
+    runtime reading the payload ring buffer, equals the network with schedule='genn'
+    on the network with delays up to 4,096 steps, whose output starts after about
+    4,100 steps. (The other five networks, with delays of at most 5 steps, are checked
+    the same way for 300 steps in tests/test_genn_spec.py, and all six in GeNN for
+    10,000 steps in tests/test_genn_build.py.)"""
+    steps = 4500
+    nets = genn_networks(steps, ("long_delays",))
     for n, net in enumerate(nets):
         spec = network_spec(net, steps * defaultclock.dt)
         objects, monitors = genn_objects(spec, prefix=f"r{n}_", delayed_reads="history")
@@ -72,7 +77,7 @@ def test_export_writes_a_genn_model_that_reads_delayed_payloads(name, tmp_path):
 
 def test_build_without_genn_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.delenv("GENN_PATH", raising=False)
-    monkeypatch.setattr("sgbrian.genn.genn_path", lambda: None)
+    monkeypatch.setattr("sgbrian.genn.build.genn_path", lambda: None)
     net = sgbrian.feedforward([2, 3, 1], signal=np.zeros((20, 2)))
     with pytest.raises(GeNNExportError, match="GeNN 4.9"):
         export_genn(net, str(tmp_path), 2 * ms, build=True)

@@ -15,7 +15,7 @@ from sgbrian.kernels import trace_kernel
 from sgbrian.learning import (BucketMajorCascades, Connection, InPlaceTrace, SenderCascades,
                               WeightGradient, layer_taus)
 from sgbrian.losses import CrossEntropyLoss, MSELoss
-from sgbrian.training import Metrics
+from sgbrian.metrics import Metrics
 
 
 def _lower_triangular(rng, K1):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from sgbrian import parallel
+from sgbrian import data_parallel, parallel
 from sgbrian.parallel import (JobsFailed, job_name, kept_results, run_jobs,
                               write_json_atomic)
 
@@ -200,7 +200,7 @@ def test_script_arguments_read_seeds_and_scheduler(monkeypatch):
 @pytest.mark.parametrize("n, parts, sizes", [(5, 2, [3, 2]), (7, 3, [3, 2, 2]), (2, 3, [1, 1, 0]),
                                              (6, 3, [2, 2, 2])])
 def test_a_batch_is_cut_into_contiguous_shares_differing_by_at_most_one(n, parts, sizes):
-    shares = parallel._split(list(range(n)), parts)
+    shares = data_parallel._split(list(range(n)), parts)
     assert [len(s) for s in shares] == sizes
     assert sum(shares, []) == list(range(n))
 
@@ -221,7 +221,7 @@ def test_the_driver_adds_the_workers_shares_to_the_batch_gradient(fake_dask):
         p += rng.normal(0, 0.05, p.shape)
     batch = EXPERIMENTS["itd"].make_task(seed=3, dt=0.05 * ms, n_train=6, n_test=2).train[:5]
     here = learner.gradients(batch, batch_size=5)
-    there, metrics = parallel.batch_gradients(learner, batch, fake_dask, _itd_learner)
+    there, metrics = data_parallel.batch_gradients(learner, batch, fake_dask, _itd_learner)
     assert fake_dask.placed == [["tcp://w1"], ["tcp://w2"]]
     assert_gradients_equal(there, here)
     assert metrics.summary()["samples"] == 5
@@ -230,10 +230,10 @@ def test_the_driver_adds_the_workers_shares_to_the_batch_gradient(fake_dask):
 def test_data_parallel_training_refuses_what_it_cannot_do(fake_dask):
     learner = _itd_learner()
     with pytest.raises(ValueError, match=r"^client= needs replica=, a picklable function"):
-        parallel.fit_epoch_on_client(learner, [], None, 1.0, 4, fake_dask, None)
+        data_parallel.fit_epoch_on_client(learner, [], None, 1.0, 4, fake_dask, None)
     learner.update_every = 10
     with pytest.raises(ValueError, match=r"needs update_every='sample' .* got 10$"):
-        parallel.fit_epoch_on_client(learner, [], None, 1.0, 4, fake_dask, _itd_learner)
+        data_parallel.fit_epoch_on_client(learner, [], None, 1.0, 4, fake_dask, _itd_learner)
 
 
 def test_a_replica_of_another_network_is_refused_by_its_parameter_shapes():
@@ -242,7 +242,7 @@ def test_a_replica_of_another_network_is_refused_by_its_parameter_shapes():
     name = next(iter(params))
     with pytest.raises(ValueError, match=rf"^the replica's parameter {name} has shape .*, the "
                                          r"driver's .*: replica must build the same network$"):
-        parallel.share_gradients(_itd_learner, params, [])
+        data_parallel.share_gradients(_itd_learner, params, [])
 
 
 
@@ -331,9 +331,9 @@ def _other_replica():
 
 
 def test_a_replica_is_built_once_per_worker_and_function():
-    first = parallel.replica_learner(_replica)
-    assert parallel.replica_learner(_replica) is first and len(_BUILT) == 1
-    assert parallel.replica_learner(_other_replica) is not first
+    first = data_parallel.replica_learner(_replica)
+    assert data_parallel.replica_learner(_replica) is first and len(_BUILT) == 1
+    assert data_parallel.replica_learner(_other_replica) is not first
 
 
 def test_data_parallel_training_through_the_client_equals_training_here(fake_dask):
@@ -344,12 +344,12 @@ def test_data_parallel_training_through_the_client_equals_training_here(fake_das
     assert len(fake_dask.placed) == 2 * 3 * 2                 # epochs x batches x workers
     done = []
     learner = there["learner"]
-    parallel.fit_epoch_on_client(learner, there["task"].train[:6], _metrics(learner), 1.0, 4,
+    data_parallel.fit_epoch_on_client(learner, there["task"].train[:6], _metrics(learner), 1.0, 4,
                                  fake_dask, _itd_learner, progress=lambda plan: done.append(
                                      (plan.done, plan.metrics.summary()["samples"])))
     assert done == [(4, 4), (6, 6)]
 
 
 def _metrics(learner):
-    from sgbrian.training import Metrics
+    from sgbrian.metrics import Metrics
     return Metrics(learner.loss)

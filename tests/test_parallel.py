@@ -11,7 +11,8 @@ from brian2 import ms
 
 from sgbrian import parallel, precision
 from sgbrian.experiments import EXPERIMENTS, experiment_learner
-from sgbrian.parallel import JobsFailed, batch_gradients, job_name, run_jobs
+from sgbrian.data_parallel import batch_gradients
+from sgbrian.parallel import JobsFailed, job_name, run_jobs
 
 from checks import assert_gradients_equal, itd_trained_here_and_on
 

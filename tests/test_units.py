@@ -10,7 +10,7 @@ from sgbrian.datasets import Sample
 from sgbrian.learning import OnlineLearner
 from sgbrian.losses import CrossEntropyLoss, MSELoss
 from sgbrian.optim import SGD, Adam, clip_by_global_norm, schedule
-from sgbrian.training import Metrics
+from sgbrian.metrics import Metrics
 
 
 def test_adam_with_bias_correction_by_hand():

@@ -36,6 +36,7 @@ import time
 import numpy as np
 from brian2 import Clock, NetworkOperation, SpikeMonitor, second
 
+from ..datasets import batch_inputs
 from .adjoint_kernels import kernels
 from .binding import Engine, activation, activation_slope
 from .buffers import owned_nbytes
@@ -220,7 +221,6 @@ class AdjointEngine(Engine):
     def layout(self, batches):
         """Every batch as long as the longest (samples and gap), the first starting at the
         next multiple of that length: the batch clock then ticks at every batch's start."""
-        from ..datasets import batch_inputs
         length = max(max(s.n_steps for s in batch) for batch in batches) + self.gap()
         inputs, starts, lengths = batch_inputs(batches, self.batch, self.gap(), self.learner.dt,
                                                self.sizes[0], length)

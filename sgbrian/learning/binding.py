@@ -13,6 +13,8 @@ from typing import Callable, Optional
 import numpy as np
 from brian2 import ms, second
 
+from ..datasets import batch_inputs
+from ..equations import NUMPY_FUNCTIONS, compiled_expression
 from ..network import layer_taus
 from ..propagator import cascade_propagator
 from .cascades import SenderCascades
@@ -37,7 +39,6 @@ def drive_terms(layer, batch):
     """The value of a layer's extra ``drive`` terms now, (batch, n), evaluated with numpy
     from the group's variables and namespace (constants in SI units)."""
     from brian2.utils.stringtools import get_identifiers
-    from ..equations import NUMPY_FUNCTIONS, compiled_expression
     g = layer.group
     values = {}
     for name in get_identifiers(layer.drive) - set(NUMPY_FUNCTIONS):
@@ -165,7 +166,6 @@ class Engine:
         """The run's input timeline: ``(inputs, starts, lengths, start time)``; batch j
         holds its samples side by side from step ``starts[j]`` of the run for
         ``lengths[j]`` steps (its longest sample and the gap), starting now."""
-        from ..datasets import batch_inputs
         inputs, starts, lengths = batch_inputs(batches, self.batch, self.gap(), self.learner.dt,
                                                self.sizes[0])
         return inputs, starts, lengths, self.net.network.t

@@ -2,10 +2,13 @@
 import numpy as np
 from brian2 import ms, second
 
+from ..metrics import Metrics
+from ..optim import Adam, clip_by_global_norm, schedule
 from ..targets import is_standalone
+from ..training import evaluate, fit
 from ..validation import check_choice, check_int
 from .binding import RunPlan, TrainingDiverged
-from .memory import check_memory
+from .memory import check_memory, estimate
 from .methods import METHODS
 
 TRAINABLE = ("w", "v", "b", "d")
@@ -35,7 +38,6 @@ class OnlineLearner:
     def __init__(self, net, loss, rule="spatial", optimizer=None, train=("w", "v", "b"),
                  update_every="sample", clip_norm=None, lr_schedule=None, seed=0,
                  constant_drive=False):
-        from ..optim import Adam, schedule
         if is_standalone():
             raise RuntimeError("the learner is a Python network_operation, which Brian2 skips "
                                "silently on a standalone device (cpp_standalone, genn): "
@@ -114,7 +116,6 @@ class OnlineLearner:
             engine.flush(self.grads, self.train)
 
     def _update(self, engine, plan):
-        from ..optim import clip_by_global_norm
         engine.flush(self.grads, self.train)
         norm = clip_by_global_norm(self.grads, self.clip_norm)
         if not np.isfinite(norm):
@@ -211,7 +212,6 @@ class OnlineLearner:
     def gradients(self, samples, batch_size=1):
         """Summed gradients of the per-step loss over ``samples`` (accumulate mode, no
         update): a dict like ``params``. Any ``batch_size`` gives the same sum."""
-        from ..training import Metrics
         self.run_samples(list(samples), train=True, metrics=Metrics(self.loss), apply=False,
                          batch_size=batch_size)
         self.flush_gradients()
@@ -219,18 +219,15 @@ class OnlineLearner:
 
     def fit(self, train, epochs, **kwargs):
         """Train for ``epochs`` epochs; see :func:`sgbrian.training.fit`."""
-        from ..training import fit
         return fit(self, train, epochs, **kwargs)
 
     def evaluate(self, samples, **kwargs):
         """Loss and accuracy/NRMSE without updates; see :func:`sgbrian.training.evaluate`."""
-        from ..training import evaluate
         return evaluate(self, samples, **kwargs)
 
     def memory_estimate(self, samples, batch_size=1):
         """Bytes a run of ``samples`` at ``batch_size`` needs at most (see
         :mod:`sgbrian.learning.memory`), without building or running anything."""
-        from .memory import estimate
         return estimate(self, list(samples), check_int("batch_size", batch_size, 1))
 
     def detach(self):

@@ -1,0 +1,205 @@
+"""The GeNN form of a network as plain data: what can be exported (and what is refused),
+the spec (parameters, state, input of the window), the input's emitter copies, and the
+counts and code report of an export."""
+import os
+
+import numpy as np
+from brian2 import NetworkOperation, second
+
+from ..encoding import sigma_delta
+from ..equations import unit_name
+from ..network import layer_taus
+
+
+FEATURES = [
+    ("gamma-cascade buckets (exact propagator)", "state update code of the NeuronGroup"),
+    ("sigma-delta encoder", "appended to the state update; threshold q != 0"),
+    ("integer / binary / analog payload of a neuron layer",
+     "read as q_pre: GeNN's delayed presynaptic variable (device 'sgbrian_genn')"),
+    ("per-synapse delays", "one Synapses object per delay value"),
+    ("homogeneous delay", "Synapses(delay=...) as is"),
+    ("analog input (TimedArray)", "offline sigma-delta events, 2B emitter copies (sign x bit)"),
+    ("spike-train input", "SpikeGeneratorGroup as is (impulse into bucket 1)"),
+    ("state at the start of the export", "initial values of U_k, r, q"),
+    ("learning plugin (network_operation)", "not exported: simulation only"),
+    ("events in flight, per-synapse bucket weights, analog input payload", "refused (error)"),
+]
+
+
+#: How a user gets GeNN 4.9 for the export (tests print it when they skip).
+GENN_HINT = ("set GENN_PATH to a built GeNN 4.9 (https://github.com/genn-team/genn, tag 4.9.0: "
+             "unpack and run `make` in its root); in this project `make genn` builds it into "
+             ".genn/ from ../shared/vendor/genn-4.9.0.tar.gz")
+
+
+class GeNNExportError(ValueError):
+    """A feature of the network has no exact GeNN form."""
+
+
+def check_exportable(net):
+    """Raise :class:`GeNNExportError` naming any feature that cannot be exported exactly."""
+    if any(isinstance(obj, NetworkOperation) for obj in net.network.objects):
+        raise GeNNExportError("network_operation (the learning plugin) cannot run under GeNN: "
+                              "call learner.detach() and export the trained network for "
+                              "simulation only")
+    for layer in net.layers[1:]:
+        if layer.bucket_weights != "neuron":
+            raise GeNNExportError(f"layer {layer.index}: per-synapse bucket weights use a summed "
+                                  "variable brian2genn does not support; build the network with "
+                                  "bucket_weights='neuron'")
+    for layer in net.layers[1:]:
+        eqs = layer.extra_equations()
+        flagged = sorted(name for name in eqs.names
+                         if {"linked", "summed"} & set(getattr(eqs[name], "flags", ())))
+        if flagged:
+            raise GeNNExportError(f"layer {layer.index}: the extra variables {flagged} are linked "
+                                  "or summed inputs from other groups, which brian2genn does not "
+                                  "support; export the network without them")
+    if net.layers[0].kind == "analog" and net.layers[0].payload == "analog":
+        raise GeNNExportError("an analog input layer with payload='analog' sends real-valued "
+                              "payloads a spike generator cannot carry; use 'integer' or "
+                              "'binary' payloads for the input")
+    busy = [syn.name for syn in net.synapses if events_in_flight(syn)]
+    if busy:
+        raise GeNNExportError(f"events are in flight in {', '.join(busy)}; the export starts "
+                              "without them: call net.clear_spike_queues() first (and compare "
+                              "with a runtime that also starts without them)")
+
+
+def events_in_flight(syn):
+    """Number of events queued in the ``pre`` pathway of Brian2 ``Synapses`` ``syn``."""
+    queue = getattr(syn.pre, "queue", None)
+    if queue is None:
+        return 0
+    state = queue._full_state()
+    if hasattr(queue, "_extract_spikes"):          # numpy SpikeQueue: (dt, pairs, shape)
+        return len(state[1])
+    return sum(len(step) for step in state[1])     # Cython SpikeQueue: (offset, queues)
+
+
+def network_spec(net, duration):
+    """A plain description (lists and numbers) of ``net`` for ``duration`` from now.
+
+    Parameters, the state of every layer (buckets ``U_k``, encoder ``r`` and ``q``), and
+    the input of the window ``[t, t + duration)`` with steps counted from the network's
+    current time ``t``.
+    """
+    check_exportable(net)
+    dt = net.layers[1].group.clock.dt
+    steps = int(round(float(duration / dt)))
+    start = int(round(float(net.network.t / dt)))
+    spec = {"dt": float(dt / second), "steps": steps, "start_step": start,
+            "input": _input_spec(net.layers[0], start, steps, dt),
+            "layers": [_layer_spec(layer) for layer in net.layers[1:]], "connections": []}
+    for syn in net.synapses:
+        delay = np.broadcast_to(np.rint(syn.delay[:] / dt).astype(int), (len(syn),))
+        spec["connections"].append({"pre": syn.i[:].tolist(), "post": syn.j[:].tolist(),
+                                    "w": syn.w[:].tolist(), "delay": delay.tolist()})
+    return spec
+
+
+def _input_spec(layer, start, steps, dt):
+    """Input events of the window: sigma-delta payloads (analog) or spike steps."""
+    if layer.kind == "analog":
+        group = layer.group
+        times = (start + np.arange(steps)) * float(dt / second) * second
+        stimulus = group.namespace["stimulus"]
+        y = np.stack([stimulus(times - group.t_offset[:], np.full(steps, i))
+                      for i in range(layer.n)], axis=1)
+        theta = group.theta[:].copy()
+        q, _ = sigma_delta(y, theta, layer.payload, level=group.r[:].copy())
+        return {"kind": "analog", "n": layer.n, "q": q.tolist(), "theta": theta.tolist(),
+                "payload": layer.payload}
+    spike_steps = np.rint(layer.group._spike_time[:] / float(dt / second)).astype(int) - start
+    inside = (spike_steps >= 0) & (spike_steps < steps)
+    return {"kind": "spikes", "n": layer.n,
+            "indices": layer.group._neuron_index[:][inside].tolist(),
+            "steps": spike_steps[inside].tolist()}
+
+
+def _layer_spec(layer):
+    g = layer.group
+    K = layer.K
+    extra = [n for n in layer.extra_equations().names
+             if n in g.variables and hasattr(g.variables[n], "get_value")]
+    options = getattr(g.state_updater, "method_options", None) or {}
+    return {"n": layer.n, "K": K, "taus": layer_taus(layer).tolist(), "payload": layer.payload,
+            "output": {"name": layer.output.name, "expression": layer.output.expression,
+                       "derivative": layer.output.derivative},
+            "max_lag": layer.max_lag, "drive": layer.drive,
+            "extra": None if layer.extra is None else str(layer.extra),
+            "parameters": {name: np.broadcast_to(getattr(g, name)[:], (layer.n,)).tolist()
+                           for name in layer.parameters},
+            "parameter_units": {name: unit_name(getattr(g, name)[:]) for name in layer.parameters},
+            "namespace": {k: repr(v) for k, v in layer.user_namespace().items()},
+            "others": options.get("others"),
+            "v": np.stack([getattr(g, f"v_{k}")[:] for k in range(K + 1)], 1).tolist(),
+            "b": g.b[:].tolist(), "theta": g.theta[:].tolist(),
+            "state": {name: np.asarray(g.variables[name].get_value()).tolist()
+                      for name in [f"U_{k}" for k in range(K + 1)] + ["r", "q"] + extra}}
+
+
+def payload_bits(q):
+    """Bits of the largest ``|q|`` (at least 1): the emitter copies carry bits 0..B-1."""
+    largest = int(np.max(np.abs(np.asarray(q, dtype=float)), initial=1))
+    return max(1, largest.bit_length())
+
+
+def emitter_factor(copy):
+    """Payload carried by emitter copy ``copy``: ``s * 2^b`` (s = +1 for even copies)."""
+    return (1 - 2 * (copy % 2)) * 2 ** (copy // 2)
+
+
+def emitter_events(q):
+    """Spread integer payloads ``q`` (steps x channels) over ``2B`` emitter copies.
+
+    Copy ``c`` (sign ``s = 1 - 2 (c mod 2)``, bit ``b = c // 2``) of channel i fires at
+    step n when ``s q >= 1`` and bit b of ``|q|`` is set. Returns ``(B, indices, steps)``
+    with indices ``c * channels + i``; the payload is recovered as the sum of
+    :func:`emitter_factor` over the copies that fired.
+    """
+    q = np.asarray(q, dtype=float)
+    if np.any(q != np.round(q)):
+        raise GeNNExportError("emitter copies carry integer payloads only")
+    bits = payload_bits(q)
+    steps, channels = np.nonzero(q)
+    values = q[steps, channels].astype(np.int64)
+    indices, when = [], []
+    for copy in range(2 * bits):
+        sign, bit = 1 - 2 * (copy % 2), copy // 2
+        fires = (sign * values >= 1) & ((np.abs(values) >> bit) & 1 == 1)
+        indices.append(copy * q.shape[1] + channels[fires])
+        when.append(steps[fires])
+    return bits, np.concatenate(indices), np.concatenate(when)
+
+
+def synapse_counts(spec):
+    """Synapses of the export per connection, and of the runtime network."""
+    inp = spec["input"]
+    copies = 2 * payload_bits(inp["q"]) if inp["kind"] == "analog" else 1
+    runtime = [len(c["w"]) for c in spec["connections"]]
+    return {"runtime": runtime, "genn": [runtime[0] * copies] + runtime[1:],
+            "input_copies": copies}
+
+
+def gpu_memory_bytes(n_neurons, K, fan_in, max_delay_steps=0, bytes_per_value=8):
+    """Estimated GPU memory of one exported neuron layer of ``n_neurons`` with ``fan_in``
+    synapses each: neuron state ``(2(K+1) + 4)`` values, ``q`` and ``theta`` kept in
+    GeNN's delay queue (``max_delay_steps + 1`` slots each), one weight and one sparse
+    index (4 bytes) per synapse, and a spike queue (one int per neuron per slot)."""
+    slots = max_delay_steps + 1
+    neurons = n_neurons * (((2 * (K + 1) + 4) + 2 * slots) * bytes_per_value + 4 * slots)
+    synapses = n_neurons * fan_in * (bytes_per_value + 4)
+    return neurons + synapses
+
+
+def code_report(directory, spec):
+    """Size of the generated GeNN model and of the network it holds."""
+    model = os.path.join(directory, "magicnetwork_model.cpp")
+    text = open(model).read() if os.path.exists(model) else ""
+    return {"model_file": model, "model_lines": text.count("\n"),
+            "neuron_models": text.count("NeuronModels::Base"),
+            "synapse_models": text.count("WeightUpdateModels::Base"),
+            "has_cascade_update": "exp(" in text and "U_1" in text,
+            "reads_delayed_payload": "$(q_pre)" in text,
+            "synapses": synapse_counts(spec), "features": FEATURES}
