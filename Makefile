@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	@if [ -z "$$GENN_PATH" ] && [ -f $(GENN_TARBALL) ]; then $(MAKE) --no-print-directory genn; \
 	else echo "GeNN: GENN_PATH=$${GENN_PATH:-unset}, $(GENN_TARBALL) $$(test -f $(GENN_TARBALL) && echo present || echo absent)"; fi
+	$(PY) -m ruff check sgbrian tests models analyses figures benchmarks
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
 
 $(GENN_DIR)/lib/libgenn_single_threaded_cpu_backend.a:

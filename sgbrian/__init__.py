@@ -1,4 +1,4 @@
-"""sgbrian: SpikingGamma neurons in Brian2 (see MODEL.md and the README)."""
+"""sgbrian: SpikingGamma neurons in Brian2 (see docs/spec.md and the README)."""
 from ._version import __version__  # noqa: F401  (sgbrian.__version__)
 from .builder import SGNetwork, feedforward
 from .encoding import sigma_delta

@@ -53,6 +53,8 @@ def available():
 
 
 def systems_for(task):
+    """The BPTT systems run on ``task``: every one, less the delay-line LIF where the task has
+    no delay line set (``DELAY_LINES``)."""
     return [s for s in SYSTEMS if s != "delay_lif" or task in DELAY_LINES]
 
 

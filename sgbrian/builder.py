@@ -29,8 +29,15 @@ class SGNetwork:
         self.network = Network(*objects)
 
     @property
-    def output(self):
+    def readout(self):
+        """The readout layer (the last :class:`~sgbrian.network.Layer`)."""
         return self.layers[-1]
+
+    @property
+    def output(self):
+        """The readout layer: an alias of :attr:`readout`, kept for existing code (``output``
+        elsewhere, as in ``feedforward(output=...)``, names a nonlinearity)."""
+        return self.readout
 
     def check_delays(self):
         """Raise ``ValueError`` if a synapse's delay exceeds its source's payload history."""

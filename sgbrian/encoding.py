@@ -1,4 +1,4 @@
-"""Sigma-delta spikes (MODEL.md section 2) and input sources.
+"""Sigma-delta spikes (docs/spec.md section 2) and input sources.
 
 Every sender i keeps its reconstruction ``r_i = theta_i n_i``. At each step
 
@@ -13,7 +13,7 @@ half-to-even). Payload modes:
 - ``'binary'``: q clipped to -1, 0, +1: the reconstruction then moves at most ``theta``
   per step and lags on transients faster than ``theta / dt``.
 - ``'analog'``: ``q = (y - r)/theta`` unrounded, so ``r = y`` after every step: the
-  *analog model* of MODEL.md section 5, in which gradients are exact (used to check the
+  *analog model* of docs/spec.md section 5, in which gradients are exact (used to check the
   learning rule against finite differences; every step is an event).
 
 Payloads and delays: Brian2 reads presynaptic variables when an event is *delivered*,
@@ -165,7 +165,7 @@ def check_spike_trains(n, indices, times):
 def spike_input(n, indices, times, name=None):
     """Given spike trains as a source: a ``SpikeGeneratorGroup`` of ``n`` channels.
 
-    Raw spikes are impulses (MODEL.md section 3): each one lifts bucket 1 of its targets
+    Raw spikes are impulses (docs/spec.md section 3): each one lifts bucket 1 of its targets
     by ``w`` and has no tap 0.
     """
     indices, times = check_spike_trains(n, indices, times)

@@ -1,4 +1,4 @@
-"""SpikingGamma neurons as Brian2 ``Equations`` (MODEL.md sections 1 and 3).
+"""SpikingGamma neurons as Brian2 ``Equations`` (docs/spec.md sections 1 and 3).
 
 A receiving neuron j keeps the aggregated buckets ``U_j^k = sum_i w_ij u_ij^k``
 (k = 0..K) and computes

@@ -22,6 +22,8 @@ from .validation import check_choice
 
 @dataclass
 class Experiment:
+    """A named experiment: its task and network builders, dt, loss, gradient rule, optimiser
+    settings, epochs, batch size and the goal its metric must meet (``met``)."""
     make_task: object
     make_network: object
     dt: object
@@ -37,6 +39,8 @@ class Experiment:
     batch_size: int = 1              # samples side by side (one update per batch)
 
     def met(self, value):
+        """Whether ``value`` of the experiment's metric meets its goal: NRMSE below ``goal``,
+        accuracy at or above it."""
         return value < self.goal if self.metric == "nrmse" else value >= self.goal
 
 

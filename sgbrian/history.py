@@ -36,10 +36,13 @@ class PayloadHistory:
         self.read = self._function("read")
 
     def namespace(self):
+        """The Brian2 namespace entries that generated code uses to store and read payloads:
+        ``payload_store``, ``payload_read`` and ``payload_slots``."""
         return {"payload_store": self.store, "payload_read": self.read,
                 "payload_slots": self.slots}
 
     def reset(self):
+        """Forget every stored payload (all slots 0)."""
         self.buffer[:] = 0.0
 
     def _function(self, kind):

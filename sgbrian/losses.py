@@ -39,6 +39,8 @@ class MSELoss:
                                  f"for MSELoss (the readout has {n_out} neurons), got {shape}")
 
     def prepare(self, samples, copies, length=None, dt=None):
+        """Arrays of a batch of ``samples`` on ``copies`` side by side: per-step weights,
+        active steps and targets (length of the longest sample)."""
         length = max(s.n_steps for s in samples)
         weight, active = _batch_weights(samples, copies, length)
         target = np.zeros((length, copies, samples[0].target.shape[1]))
@@ -59,6 +61,8 @@ class MSELoss:
         return weight * 0.5 * np.einsum("tj,tj->t", error, error), weight[:, None] * error
 
     def step(self, y, sample, n):
+        """Loss ``w/2 |y - target_n|^2`` of one sample at step ``n`` and its gradient ``w (y -
+        target_n)``."""
         error = y - sample.target[n]
         weight = 1.0 if sample.weight is None else sample.weight[n]
         return weight * 0.5 * float(error @ error), weight * error
@@ -85,6 +89,8 @@ class CrossEntropyLoss:
                                  f"[0, {n_out - 1}] for CrossEntropyLoss, got {label!r}")
 
     def prepare(self, samples, copies, length=None, dt=None):
+        """Arrays of a batch of ``samples`` on ``copies`` side by side: per-step weights,
+        active steps (from ``start``) and labels."""
         length = max(s.n_steps for s in samples)
         weight, active = _batch_weights(samples, copies, length, self.start_step or 0)
         labels = np.zeros(copies, dtype=int)
@@ -117,6 +123,8 @@ class CrossEntropyLoss:
         return losses, grad
 
     def step(self, y, sample, n):
+        """Loss ``-w log softmax(y)_label`` of one sample at step ``n`` and its gradient ``w
+        (softmax(y) - onehot)``; zero before ``start``."""
         if n < self.start_step:
             return 0.0, None
         z = y - y.max()

@@ -111,6 +111,8 @@ class Metrics:
             self.add_events(other.events, other.quanta, other.neuron_seconds)
 
     def summary(self):
+        """The run's numbers as a dict: mean per-sample loss, summed loss, samples, event and
+        quanta rates, and NRMSE (MSE) or accuracy (cross-entropy) as ``metric``."""
         out = {"loss": float(np.mean(self.sample_losses)), "loss_sum": self.total_loss,
                "samples": len(self.sample_losses),
                "events_per_neuron_per_s": self.events_per_neuron_per_s,

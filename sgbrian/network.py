@@ -1,4 +1,5 @@
-"""Layers, synapses and the layered feedforward builder.
+"""Layers and their connections: the building blocks of a network (whole feedforward
+networks: :mod:`sgbrian.builder`).
 
 Order of work inside one time step (all in Brian2's ``synapses`` slot, after every
 group's buckets have advanced by the exact propagator in the ``groups`` slot), layer by
@@ -8,7 +9,7 @@ emitted (no hidden one-step lag per layer):
     for layer l = 0, 1, ...:
         order 10l + 0   events arriving at l are added to the taps (``U_0 += w q theta``)
         order 10l + 1   per-synapse buckets are summed into ``I_syn`` (if used)
-        order 10l + 2   the encoder computes y, q and r (MODEL.md section 2)
+        order 10l + 2   the encoder computes y, q and r (docs/spec.md section 2)
         order 10l + 3   the threshold ``q != 0`` emits this step's events
 
 A synaptic delay of d (a whole number of steps) delivers the event exactly d steps later.
@@ -67,6 +68,7 @@ class Layer:
 
     @property
     def n(self):
+        """Number of neurons (or input channels) of the layer."""
         return len(self.group)
 
     def extra_equations(self):
@@ -200,7 +202,7 @@ def spike_layer(n, indices, times, name=None):
 
 
 def _on_pre(source, target, homogeneous_steps):
-    """Code run when an event arrives at a synapse (MODEL.md section 3)."""
+    """Code run when an event arrives at a synapse (docs/spec.md section 3)."""
     per_synapse = target.bucket_weights == "synapse"
     if source.kind == "spikes":
         return "u_1 += 1" if per_synapse else "U_1_post += w"

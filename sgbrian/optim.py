@@ -16,6 +16,8 @@ class SGD:
         self.lr, self.momentum, self.state = lr, momentum, {}
 
     def step(self, params, grads, lr_scale=1.0):
+        """``p -= lr * lr_scale * g`` for every parameter, with momentum ``v = momentum v + g``
+        used in place of ``g`` when set."""
         for name, g in grads.items():
             if self.momentum:
                 v = self.state.setdefault(name, np.zeros_like(g))
@@ -38,6 +40,8 @@ class Adam:
         self.state = {"t": 0}
 
     def step(self, params, grads, lr_scale=1.0):
+        """One Adam step with bias correction: ``m, v`` moving averages of ``g`` and ``g^2``,
+        ``p -= lr * lr_scale * m_hat / (sqrt(v_hat) + eps)``."""
         self.state["t"] += 1
         t = self.state["t"]
         for name, g in grads.items():

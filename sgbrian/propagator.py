@@ -1,4 +1,4 @@
-"""The exact propagator of the gamma cascade (MODEL.md section 3).
+"""The exact propagator of the gamma cascade (docs/spec.md section 3).
 
 The buckets obey ``tau_k du^k/dt = u^{k-1} - u^k`` (k = 1..K) and the tap ``u^0`` is
 constant between events, so one step of length h is exact:
@@ -47,7 +47,7 @@ def cascade_propagator(h, taus):
     """Exact one-step propagator ``P(h)`` of the cascade, shape (K+1, K+1).
 
     ``h`` and ``taus`` are in seconds (floats). Equal time constants use the closed
-    form of MODEL.md section 3; distinct ones the matrix exponential of the generator.
+    form of docs/spec.md section 3; distinct ones the matrix exponential of the generator.
     """
     taus = check_positive("taus", taus).ravel()
     h = float(check_positive("h", h))
@@ -154,7 +154,7 @@ class GammaCascadePropagator(StateUpdateMethod):
     step are integrated exactly: the generated code computes the propagator from ``dt``
     and the *names* of the time constants, so it stays exact when dt or a time constant
     changes between runs (Brian2 caches state-update code). Equal time constants use
-    MODEL.md's closed form (K scalar statements per step); distinct ones the Bateman
+    docs/spec.md's closed form (K scalar statements per step); distinct ones the Bateman
     solution (O(K^3) scalar terms per step, computed once per step, not per neuron).
     Buckets are updated from K down to 1 so that each update reads the old values of the
     buckets below it.
@@ -174,6 +174,9 @@ class GammaCascadePropagator(StateUpdateMethod):
     DEFAULT_OTHERS = ("exact", "euler", "heun")
 
     def can_integrate(self, equations, variables, method_options=None):
+        """Whether the equations hold at least one gamma cascade (``dU_k/dt = (U_{k-1} -
+        U_k)/tau_k``) and their other equations can be integrated by the chosen
+        method."""
         try:
             chains, others = _cascade_chains(equations, variables)
         except (UnsupportedEquationsException, KeyError, TypeError, ValueError):

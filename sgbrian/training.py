@@ -100,6 +100,7 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
 
 
 def history_array(records):
+    """The epoch records as a numpy structured array with the fields of ``HISTORY_FIELDS``."""
     return np.array([tuple(r) for r in records], dtype=HISTORY_FIELDS)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from brian2 import ms, second
 
+import sgbrian
 from sgbrian.datasets import Sample
 from sgbrian.kernels import trace_kernel
 from sgbrian.learning import (BucketMajorCascades, Connection, InPlaceTrace, SenderCascades,
@@ -474,3 +475,10 @@ def test_a_weight_gradient_buffers_as_many_steps_as_its_memory_allows(lag, deriv
     assert (n_pre, batch, buckets) == (3, 2, 4 if derivative else 5)
     assert length >= lag + size
     assert gradient.vd.shape == (length, 2, buckets, 4)
+
+
+def test_readout_is_the_last_layer_and_output_its_alias():
+    net = sgbrian.feedforward([2, 3, 4], K=2, tau=1 * ms, theta=0.1,
+                              signal=np.zeros((5, 2)), seed=0)
+    assert net.readout is net.layers[2] and net.readout.n == 4
+    assert net.output is net.readout

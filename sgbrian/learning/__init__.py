@@ -1,4 +1,4 @@
-"""Learning with exact error signals (MODEL.md section 5), in the shape of Brian2's
+"""Learning with exact error signals (docs/spec.md section 5), in the shape of Brian2's
 ``stateupdaters``: one small registered class per gradient method over shared machinery.
 
 - :mod:`.learner`: :class:`OnlineLearner` (parameters, optimizer, updates, runs of samples);

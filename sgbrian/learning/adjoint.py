@@ -3,7 +3,7 @@
 The Brian2 run only records events (a ``SpikeMonitor`` with the payload ``q`` per layer:
 no Python runs during a step). At the end of each batch (a ``network_operation`` on a
 clock of one batch length, i.e. once per batch) every sample's gradient of the summed
-loss is computed backwards in time from its events, in the analog model of MODEL.md
+loss is computed backwards in time from its events, in the analog model of docs/spec.md
 section 5 (each spike train stands for the signal it encodes; ``payload='analog'`` makes
 the network that model).
 
@@ -211,9 +211,13 @@ class AdjointEngine(Engine):
         return self._workspace[key][:steps]
 
     def keeps_history(self, l):
+        """None: the adjoint rule keeps no sender cascades during the run (it rebuilds them
+        from the recorded events)."""
         return None                      # no sender cascades: nothing is filtered per step
 
     def apply_delays(self, params, dt):
+        """Write the delays to the Synapses and rebuild each connection's per-delay tables
+        (``SynapseTable.set_delays``)."""
         super().apply_delays(params, dt)
         for table, conn in zip(self.tables, self.connections):
             table.set_delays(conn)

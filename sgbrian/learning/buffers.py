@@ -70,6 +70,8 @@ class WeightGradient:
     fft_from = 6
 
     def flush(self, grad):
+        """Add the buffered steps' weight gradient to ``grad`` (one product per delay, or the
+        Fourier-domain correlation with many delays) and empty the buffer."""
         n = self.count
         if n == 0:
             return

@@ -5,7 +5,7 @@ buckets of ``s`` d steps ago. Each sender keeps one cascade and a ring of its la
 bucket vectors (:class:`SenderCascades`); a delay is a lookup, not a cascade of its own.
 :class:`BucketMajorCascades` stores the same values bucket-major for large signals, and
 :class:`InPlaceTrace` steps the exact rule's input-weight trace in place when no past
-value is read (MODEL.md section 3).
+value is read (docs/spec.md section 3).
 """
 import numpy as np
 
@@ -14,7 +14,7 @@ from ..kernels import trace_kernel
 
 class SenderCascades:
     """Buckets ``u(t)`` of a signal ``s(t)`` (any shape, e.g. (batch, n)) and their last
-    ``max_delay + 1`` values (MODEL.md section 3).
+    ``max_delay + 1`` values (docs/spec.md section 3).
 
     Each step: ``u <- P u`` with the tap held, then the tap is set to ``s(t)`` (or, for
     impulses, ``s(t)`` is added to bucket 1). The buckets of ``s(t - d)`` are
@@ -36,10 +36,13 @@ class SenderCascades:
         return self.history[(self.t - 1) % len(self.history)]
 
     def reset(self):
+        """Zero every sender's buckets and restart the ring at step 0."""
         self.history[:] = 0
         self.t = 0
 
     def step(self, s):
+        """Advance every sender's buckets one step by the propagator, then add this step's
+        input ``s`` (into bucket 1 for impulses, as bucket 0 otherwise)."""
         size = len(self.history)
         u = self.history[self.t % size]
         np.matmul(self.history[(self.t - 1) % size], self.PT, out=u)
@@ -81,6 +84,8 @@ class BucketMajorCascades(SenderCascades):
         return self.history[self.t % len(self.history)][0]
 
     def step(self, s=None):
+        """Advance the bucket-major cascades one step (``U_1..K <- P U``, in cache-sized column
+        blocks); ``s``, if given, becomes bucket 0."""
         size = len(self.history)
         new = self.history[self.t % size].reshape(len(self.P) + 1, -1)
         old = self.history[(self.t - 1) % size].reshape(len(self.P) + 1, -1)
@@ -106,6 +111,7 @@ class InPlaceTrace:
         self.kernel = trace_kernel(len(P))
 
     def reset(self):
+        """Zero the trace."""
         self.Z[:] = 0
 
     def step_and_contract(self, slope, tap, eps, out):

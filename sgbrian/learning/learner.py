@@ -90,6 +90,8 @@ class OnlineLearner:
 
     @property
     def connections(self):
+        """The learned connections (``Connection`` objects of the first engine), input
+        connection first."""
         return self.engines[1].connections
 
     # -- parameters ---------------------------------------------------------------
@@ -112,6 +114,8 @@ class OnlineLearner:
 
     # -- updates ------------------------------------------------------------------------
     def flush_gradients(self):
+        """Add every engine's buffered gradient terms to ``grads`` (the trained parameters
+        only)."""
         for engine in self.engines.values():
             engine.flush(self.grads, self.train)
 

@@ -50,9 +50,11 @@ class Exact(GradientMethod):
     engine = ExactEngine
 
     def delay_trained(self, net, connection):
+        """Rule 'exact' trains the delays of the readout connection only."""
         return connection == len(net.synapses) - 1
 
     def check(self, net, update_every):
+        """Refuse networks the rule is not exact for: more or fewer than one hidden layer."""
         super().check(net, update_every)
         if len(net.layers) != 3:
             raise ValueError(f"rule 'exact' needs exactly one hidden layer (3 layers), got "
@@ -81,6 +83,7 @@ class Adjoint(GradientMethod):
         return source.max_lag > 0 or bool(np.any(np.asarray(syn.delay[:]) > 0))
 
     def check(self, net, update_every):
+        """Refuse drive terms, which the adjoint rule cannot rebuild from the recorded events."""
         super().check(net, update_every)
         for layer in net.layers[1:]:
             if layer.drive:

@@ -1,7 +1,7 @@
 """The online rules: gradients formed inside the Brian2 run at every time step.
 
 A ``network_operation`` at the end of every step reads the network's buckets, forms the
-readout's error and accumulates the gradients of the per-step loss (MODEL.md section 5),
+readout's error and accumulates the gradients of the per-step loss (docs/spec.md section 5),
 so parameters may change every step, every n steps or once per sample, with memory
 independent of the sequence length:
 
@@ -53,6 +53,8 @@ class OnlineEngine(Engine):
         self.dense = [c.dense(params[f"w{l}"]) for l, c in enumerate(self.connections)]
 
     def bind_views(self):
+        """Keep views of the buckets of every neuron layer and of every sender's reconstruction
+        (or spike space) for the per-step operation."""
         super().bind_views()
         self._U = [[layer.group.variables[f"U_{k}"].get_value() for k in range(layer.K + 1)]
                    for layer in self.net.layers[1:]]
@@ -156,7 +158,7 @@ class OnlineEngine(Engine):
 
     def _backward(self, delta, x, U):
         """Accumulate this step's gradients, summed over the batch, from the readout down
-        (MODEL.md section 5). ``delta``: (batch, n_readout)."""
+        (docs/spec.md section 5). ``delta``: (batch, n_readout)."""
         learner = self.learner
         grads, params, train = learner.grads, learner.params, learner.train
         for l in range(len(self.net.layers) - 1, 0, -1):
@@ -197,6 +199,8 @@ class OnlineEngine(Engine):
                             getattr(self, "exact", None), getattr(self, "w0_dense", None))
 
     def flush(self, grads, train):
+        """Add the buffered weight and delay gradient terms to ``grads`` (weights only where
+        ``'w'`` is in ``train``)."""
         for l, wg in enumerate(self.weight_grads):
             if "w" in train:
                 wg.flush(grads[f"w{l}"])
@@ -209,6 +213,8 @@ class ExactEngine(OnlineEngine):
     the hidden parameters' sensitivities instead of being sent down."""
 
     def keeps_history(self, l):
+        """Only the input layer's delayed buckets are kept: the dense drive of the first
+        connection reads them."""
         return l == 0                        # dense_drive reads the inputs' delayed buckets
 
     def _make_traces(self):
@@ -232,6 +238,7 @@ class ExactEngine(OnlineEngine):
                       "b1": (np.arange(n), make(n))}
 
     def reset(self):
+        """Reset the shared state and zero the forward-mode traces."""
         super().reset()
         for _, trace in self.exact.values():
             trace.reset()
@@ -283,6 +290,8 @@ class ExactEngine(OnlineEngine):
             self.w0_dense += np.matmul(errors, Zd.reshape(K1 * B, n_h, n_in).transpose(1, 0, 2))[:, 0]
 
     def flush(self, grads, train):
+        """As the online engine, plus the first connection's weight gradient gathered from its
+        dense (post x pre) buffer, which is then zeroed."""
         super().flush(grads, train)
         if "w" in train:
             c0 = self.connections[0]

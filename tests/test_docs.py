@@ -1,0 +1,165 @@
+"""Docs that cannot drift from the code: every call of a sgbrian function written in the
+README and docs/ binds to that function's signature, every file path named there exists,
+and the benchmarks page is what its generator makes of the measured JSON files."""
+import ast
+import importlib
+import inspect
+import pathlib
+import pkgutil
+import re
+import subprocess
+import sys
+
+import pytest
+
+import sgbrian
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", ROOT / "CHANGELOG.md"] + sorted((ROOT / "docs").glob("*.md"))
+
+#: Folders whose files the scripts write (ignored by git): named in the docs as outputs.
+GENERATED = ("figures/out/", "benchmarks/out/", "mutants/", ".genn/", "analyses/out/genn/")
+
+
+def public_callables():
+    """{name: [callables]}: every public function and class of sgbrian's modules and
+    every public method of those classes (a method once, unbound)."""
+    index = {}
+    for info in pkgutil.walk_packages(sgbrian.__path__, "sgbrian."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", "").split(".")[0] != "sgbrian":
+                continue
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                index.setdefault(name, []).append(obj)
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and inspect.isfunction(member):
+                        index.setdefault(attr, []).append(member)
+    return {name: list({id(o): o for o in objs}.values()) for name, objs in index.items()}
+
+
+def code_snippets(text):
+    """The code of ``text``: fenced blocks and inline spans, each as one string."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
+    prose = re.sub(r"```[a-z]*\n.*?```", "", text, flags=re.S)
+    return blocks + re.findall(r"`([^`\n]+)`", prose)
+
+
+def calls(snippet):
+    """``(name, positional count, keywords, called on an object)`` of every call in
+    ``snippet`` that parses as Python (prose in backticks that does not parse is
+    skipped). A call with ``...`` among its arguments (``fit(..., client=c)``) elides
+    some: its positional count is None and only its keywords are checked; ``name()``
+    names a function and is skipped."""
+    try:
+        tree = ast.parse(snippet)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            if any(isinstance(a, ast.Starred) for a in node.args) or \
+                    any(k.arg is None for k in node.keywords):
+                continue
+            if not node.args and not node.keywords:     # `run()`: a name, not a call
+                continue
+            elided = any(isinstance(a, ast.Constant) and a.value is Ellipsis
+                         for a in node.args + [k.value for k in node.keywords])
+            found.append((name, None if elided else len(node.args),
+                          tuple(k.arg for k in node.keywords), isinstance(node.func, ast.Attribute)))
+    return found
+
+
+def binds(obj, positional, keywords, via_attribute):
+    """Whether ``obj`` accepts ``positional`` arguments (None: any) and ``keywords`` (a
+    method called on an instance gets its ``self``)."""
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return True
+    extra = 1 if via_attribute and "." in obj.__qualname__ and inspect.isfunction(obj) \
+        and next(iter(signature.parameters), None) == "self" else 0
+    try:
+        if positional is None:
+            signature.bind_partial(**{k: None for k in keywords})
+        else:
+            signature.bind(*([None] * (positional + extra)), **{k: None for k in keywords})
+    except TypeError:
+        return False
+    return True
+
+
+def mismatches(text, index):
+    """Calls of sgbrian names in ``text`` that no function of that name accepts."""
+    out = []
+    for snippet in code_snippets(text):
+        for name, positional, keywords, via_attribute in calls(snippet):
+            candidates = index.get(name)
+            if candidates and not any(binds(c, positional, keywords, via_attribute)
+                                      for c in candidates):
+                out.append(f"{name}({positional} positional, keywords {list(keywords)})")
+    return out
+
+
+def missing_paths(text):
+    """Repository paths (``dir/file.ext``, ``dir/``) named in ``text`` that do not exist."""
+    out = []
+    for path in re.findall(r"(?<![\w./-])((?:[\w.-]+/)+[\w.-]+\.(?:py|md|json|csv|txt|cfg|h5|ini))",
+                           text):
+        if path.startswith(("../", "http")) or path.startswith(GENERATED) or "*" in path:
+            continue
+        if not (ROOT / path).exists():
+            out.append(path)
+    return out
+
+
+@pytest.fixture(scope="module")
+def index():
+    return public_callables()
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_call_written_in_the_docs_binds_to_its_signature(doc, index):
+    assert mismatches(doc.read_text(), index) == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_path_named_in_the_docs_exists(doc):
+    assert missing_paths(doc.read_text()) == []
+
+
+def test_the_checks_find_what_they_must(index):
+    """Drift planted by hand is found: an unknown keyword, too many positional
+    arguments, a missing file; calls of other libraries and valid calls pass."""
+    planted = ("```python\nnet = sgbrian.feedforward([2, 8, 1], K=6, colour='red')\n```\n"
+               "and `sgbrian.cascade_propagator(1, 2, 3, 4, 5, 6, 7)` and "
+               "`np.zeros(3, nonsense=1)` and `connect(pre, post, w, delay=0.1 * ms)` and "
+               "`fit(..., client=c)` and `feedforward(..., colour=1)` and `run()`")
+    assert mismatches(planted, index) == [
+        "feedforward(1 positional, keywords ['K', 'colour'])",
+        "cascade_propagator(7 positional, keywords [])",
+        "feedforward(None positional, keywords ['colour'])"]
+    assert missing_paths("see `sgbrian/nonexistent.py` and sgbrian/network.py, "
+                         "figures/out/x.png") == ["sgbrian/nonexistent.py"]
+
+
+def test_the_benchmarks_page_is_generated_from_the_measured_files(tmp_path):
+    """docs/benchmarks.md is exactly what benchmarks/make_page.py writes from
+    benchmarks/out/*.json and benchmarks/recorded.md."""
+    out = tmp_path / "benchmarks.md"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_page.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    assert out.read_text() == (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "MODEL.md").exists(),
+                    reason="no ../shared/MODEL.md beside this clone: nothing to compare with")
+def test_the_spec_page_is_the_projects_spec():
+    """docs/spec.md is ../shared/MODEL.md with a note of four lines after its title."""
+    spec = (ROOT.parent / "shared" / "MODEL.md").read_text().splitlines()
+    page = (ROOT / "docs" / "spec.md").read_text().splitlines()
+    assert page[0] == spec[0] and page[5:] == spec[1:]
