@@ -1,4 +1,6 @@
 """A small builder for layered feedforward SpikingGamma networks."""
+from dataclasses import replace
+
 import numpy as np
 from brian2 import Network, NetworkOperation, defaultclock, ms, second
 
@@ -8,6 +10,7 @@ from .targets import is_standalone
 from .network import (analog_layer, connect, connect_pairs, monitors_for, neuron_layer,
                       place_arrivals, place_encoder, spike_layer)
 from .equations import nonlinearity
+from .specs import EXTENSIONS, UNSET, ConnectionSpec, NeuronSpec, from_keywords
 from .validation import check_choice, check_int, check_time, delay_steps
 
 RECORDABLE = ("spikes", "signals", "buckets")
@@ -135,14 +138,12 @@ class SGNetwork:
             v = np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], axis=1)
             parameters = {name: np.tile(np.broadcast_to(getattr(g, name)[:], (layer.n,)), copies)
                           for name in layer.parameters}
-            layers.append(neuron_layer(
-                layer.n * copies, layer.K, (taus[0] if np.all(taus == taus[0]) else taus) * second,
-                theta, index=layer.index, output=layer.output, bias=np.tile(g.b[:], copies),
-                v=np.tile(v, (copies, 1)), payload=layer.payload, max_delay=layer.max_lag * dt,
-                schedule=layer.schedule, drive=layer.drive, extra=layer.extra,
-                parameters=parameters, namespace=layer.user_namespace(),
-                method_options=g.state_updater.method_options if hasattr(
-                    g.state_updater, "method_options") else None))
+            spec = replace(layer.spec, tau=(taus[0] if np.all(taus == taus[0]) else taus) * second,
+                           theta=theta, parameters=parameters or None,
+                           namespace=layer.user_namespace() or None)
+            layers.append(neuron_layer(layer.n * copies, index=layer.index,
+                                       bias=np.tile(g.b[:], copies), v=np.tile(v, (copies, 1)),
+                                       max_delay=layer.max_lag * dt, spec=spec))
         synapses = []
         for l, syn in enumerate(self.synapses):
             n_pre, n_post = self.layers[l].n, self.layers[l + 1].n
@@ -188,78 +189,130 @@ def _draw_delays(rng, shape, max_lag, random_delays, delay):
     return np.full(shape, float(delay_steps("delay", delay, defaultclock.dt))) * defaultclock.dt
 
 
-def feedforward(sizes, K=8, tau=5 * ms, theta=0.05, signal=None, sample_dt=None, spikes=None,
-                delay=0 * ms, max_delay=None, random_delays=False, homogeneous_delay=False,
-                p_connect=1.0, weight_scale=1.0, hidden="relu", output="linear",
-                bucket_weights="neuron", payload="integer", schedule="exact", record=(), seed=0,
-                drive=None, extra=None, parameters=None, namespace=None, method_options=None):
+def feedforward(sizes, *, neuron=None, readout=None, connection=None, signal=None,
+                sample_dt=None, spikes=None, encoder_theta=None, record=(), seed=0,
+                K=UNSET, tau=UNSET, theta=UNSET, hidden=UNSET, output=UNSET,
+                bucket_weights=UNSET, payload=UNSET, schedule=UNSET, drive=UNSET, extra=UNSET,
+                parameters=UNSET, namespace=UNSET, method_options=UNSET, delay=UNSET,
+                max_delay=UNSET, random_delays=UNSET, homogeneous_delay=UNSET,
+                p_connect=UNSET, weight_scale=UNSET):
     """Build a feedforward SpikingGamma network ``sizes[0] -> ... -> sizes[-1]``.
 
+    Settings as specs (:mod:`sgbrian.specs`): ``neuron`` (a ``NeuronSpec``) for every
+    hidden layer, ``readout`` for the last layer (default: ``neuron`` with a linear
+    output and without its extensions), ``connection`` (a ``ConnectionSpec``) for every
+    connection. Or the same settings as keywords, as before the specs (not both): ``K``,
+    ``tau``, ``theta``, ``bucket_weights``, ``payload``, ``schedule`` for every layer,
+    ``hidden`` and ``output`` the nonlinearities of the hidden layers and the readout,
+    ``drive``, ``extra``, ``parameters``, ``namespace``, ``method_options`` the hidden
+    layers' extensions, and ``delay``, ``max_delay``, ``random_delays``,
+    ``homogeneous_delay``, ``p_connect``, ``weight_scale`` the connections'.
+
     Input: ``signal`` (samples x sizes[0]) sampled every ``sample_dt`` (default dt),
-    sigma-delta coded with ``theta``; or ``spikes = (indices, times)``.
+    sigma-delta coded with threshold ``encoder_theta`` (default the neurons' ``theta``)
+    and the neurons' payload; or ``spikes = (indices, times)``.
     Weights: ``w ~ N(0, weight_scale^2 / max(1, p_connect * fan_in))`` (the expected
     number of inputs); connections kept with probability ``p_connect``. Delays: ``delay`` for all synapses, or with ``random_delays`` whole
     steps drawn uniformly from [0, max_delay]; ``max_delay`` may be a list with one time
     per connection. All draws come from
     ``numpy.random.default_rng(seed)``, per connection in this order: the mask, the
     weights, then (``random_delays``) the delays. Same seed, same network.
-    ``payload``: 'integer' (default), 'binary' or 'analog' (``sgbrian.encoding``).
-    ``schedule``: 'exact' (default) or 'genn' (``sgbrian.network``).
     ``record``: any of 'spikes', 'signals', 'buckets'.
-    ``hidden``, ``output``: nonlinearities of the hidden layers and the readout (a name in
-    ``sgbrian.equations.OUTPUTS`` or a ``Nonlinearity``). ``drive``, ``extra``,
-    ``parameters``, ``namespace``, ``method_options``: extensions of every hidden layer
-    (``sgbrian.network.neuron_layer``).
     """
-    hidden, output = nonlinearity(hidden, "hidden"), nonlinearity(output, "output")
+    neuron, readout = layer_specs(neuron, readout, hidden=hidden, output=output, K=K, tau=tau,
+                                  theta=theta, bucket_weights=bucket_weights, payload=payload,
+                                  schedule=schedule, drive=drive, extra=extra,
+                                  parameters=parameters, namespace=namespace,
+                                  method_options=method_options)
+    connection = from_keywords(ConnectionSpec, connection, "connection", delay=delay,
+                               max_delay=max_delay, random_delays=random_delays,
+                               homogeneous_delay=homogeneous_delay, p_connect=p_connect,
+                               weight_scale=weight_scale)
+    nonlinearity(neuron.output, "hidden"), nonlinearity(readout.output, "output")
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layers, got {sizes!r}")
     sizes = [check_int(f"sizes[{l}]", s, 1) for l, s in enumerate(sizes)]
     seed = check_int("seed", seed, 0)
     for name in record:
         check_choice("record", name, RECORDABLE)
-    if not 0 < p_connect <= 1:
-        raise ValueError(f"p_connect must be in (0, 1], got {p_connect}")
+    if not 0 < connection.p_connect <= 1:
+        raise ValueError(f"p_connect must be in (0, 1], got {connection.p_connect}")
     if (signal is None) == (spikes is None):
         raise ValueError("give exactly one input: signal=(samples x channels) or "
                          "spikes=(indices, times)")
-    check_time("delay", delay, allow_zero=True)
-    max_delay = delay if max_delay is None else max_delay
-    max_delays = list(max_delay) if isinstance(max_delay, (list, tuple)) else \
-        [max_delay] * (len(sizes) - 1)
-    if len(max_delays) != len(sizes) - 1:
-        raise ValueError(f"max_delay must be one time or {len(sizes) - 1} times (one per "
-                         f"connection), got {len(max_delays)}")
-    max_lags = [int(delay_steps("max_delay", d, defaultclock.dt)) for d in max_delays]
+    max_delays = connection_max_delays(connection, len(sizes) - 1)
     rng = np.random.default_rng(seed)
-    if signal is not None:
-        signal = np.asarray(signal)
-        channels = signal.shape[1] if signal.ndim == 2 else 1
-        if channels != sizes[0]:
-            raise ValueError(f"signal has {channels} channels but sizes[0] = {sizes[0]}")
-        sample_dt = defaultclock.dt if sample_dt is None else check_time("sample_dt", sample_dt)
-        layers = [analog_layer(signal, sample_dt, theta, payload,
-                               max_delays[0])]
-    else:
-        layers = [spike_layer(sizes[0], *spikes)]
+    layers = [input_layer(sizes[0], signal, sample_dt, spikes, max_delays[0],
+                          neuron.theta if encoder_theta is None else encoder_theta,
+                          neuron.payload)]
     synapses = []
     for l in range(1, len(sizes)):
         last = l == len(sizes) - 1
-        layer = neuron_layer(sizes[l], K, tau, theta, index=l,
-                             output=output if last else hidden, bucket_weights=bucket_weights,
-                             payload=payload, max_delay=0 * ms if last else max_delays[l],
-                             schedule=schedule,
-                             **({} if last else dict(drive=drive, extra=extra,
-                                                     parameters=parameters, namespace=namespace,
-                                                     method_options=method_options)))
-        shape = (sizes[l - 1], sizes[l])
-        mask = rng.random(shape) < p_connect
-        w = rng.normal(0.0, weight_scale / np.sqrt(max(1.0, p_connect * sizes[l - 1])), shape)
-        homogeneous = homogeneous_delay and not random_delays
-        d = delay if homogeneous else _draw_delays(rng, shape, max_lags[l - 1], random_delays,
-                                                   delay)
-        synapses.append(connect(layers[-1], layer, w, d, mask, homogeneous,
-                                name=f"syn{l - 1}to{l}"))
+        layer = neuron_layer(sizes[l], index=l, max_delay=0 * ms if last else max_delays[l],
+                             spec=readout if last else neuron)
+        synapses.append(draw_connection(rng, layers[-1], layer, connection,
+                                        delay_steps("max_delay", max_delays[l - 1],
+                                                    defaultclock.dt)))
         layers.append(layer)
     monitors = [monitors_for(layer, record) for layer in layers]
     return SGNetwork(layers, synapses, monitors, seed)
+
+
+def layer_specs(neuron, readout, hidden=UNSET, output=UNSET, **shared):
+    """The hidden layers' and the readout's :class:`NeuronSpec` from the specs and/or
+    ``feedforward``'s keywords: ``hidden`` is the hidden layers' output nonlinearity,
+    ``output`` the readout's; the other keywords apply to every layer (the extensions to
+    the hidden ones). Without ``readout``, it is ``neuron`` with a linear (or
+    ``output``) nonlinearity and no extensions."""
+    neuron = from_keywords(NeuronSpec, neuron, "neuron", output=hidden, **shared)
+    if readout is None:
+        return neuron, replace(neuron, output="linear" if output is UNSET else output,
+                               **{name: None for name in EXTENSIONS})
+    given = sorted(k for k, v in dict(shared, output=output).items() if v is not UNSET)
+    if given:
+        raise ValueError(f"with readout= give {', '.join(given)} in the specs, not as "
+                         "keywords (they would apply to every layer)")
+    return neuron, from_keywords(NeuronSpec, readout, "readout")
+
+
+def connection_max_delays(connection, count):
+    """The longest delay of each of ``count`` connections: ``connection.max_delay`` (one
+    time, or a list of ``count``), default ``connection.delay``."""
+    check_time("delay", connection.delay, allow_zero=True)
+    max_delay = connection.delay if connection.max_delay is None else connection.max_delay
+    max_delays = list(max_delay) if isinstance(max_delay, (list, tuple)) else [max_delay] * count
+    if len(max_delays) != count:
+        raise ValueError(f"max_delay must be one time or {count} times (one per "
+                         f"connection), got {len(max_delays)}")
+    for d in max_delays:
+        delay_steps("max_delay", d, defaultclock.dt)
+    return max_delays
+
+
+def input_layer(n, signal, sample_dt, spikes, max_delay, theta, payload):
+    """The input layer: ``signal`` (samples x n) sigma-delta coded with ``theta``, or
+    ``spikes = (indices, times)``."""
+    if signal is None:
+        return spike_layer(n, *spikes)
+    signal = np.asarray(signal)
+    channels = signal.shape[1] if signal.ndim == 2 else 1
+    if channels != n:
+        raise ValueError(f"signal has {channels} channels but sizes[0] = {n}")
+    sample_dt = defaultclock.dt if sample_dt is None else check_time("sample_dt", sample_dt)
+    return analog_layer(signal, sample_dt, theta, payload, max_delay)
+
+
+def draw_connection(rng, source, target, connection, max_lag):
+    """Synapses ``source -> target`` drawn from ``rng`` in this order: the mask (each pair
+    with probability ``p_connect``), the weights, then (``random_delays``) the delays in
+    whole steps from [0, ``max_lag``]."""
+    shape = (source.n, target.n)
+    mask = rng.random(shape) < connection.p_connect
+    w = rng.normal(0.0, connection.weight_scale / np.sqrt(max(1.0, connection.p_connect * shape[0])),
+                   shape)
+    homogeneous = connection.homogeneous_delay and not connection.random_delays
+    d = connection.delay if homogeneous else _draw_delays(rng, shape, int(max_lag),
+                                                          connection.random_delays,
+                                                          connection.delay)
+    return connect(source, target, w, d, mask, homogeneous,
+                   name=f"syn{source.index}to{target.index}")

@@ -32,6 +32,7 @@ from .encoding import (analog_input, encoder_code, encoder_equations, payload_ex
                        spike_input)
 from .equations import RESERVED, neuron_equations, nonlinearity, synapse_bucket_equations
 from .history import PayloadHistory
+from .specs import UNSET, ConnectionSpec, NeuronSpec, from_keywords
 from .validation import (check_choice, check_finite, check_int, check_positive,
                          check_shape, check_time, delay_steps)
 
@@ -65,6 +66,7 @@ class Layer:
     drive: object = None            # extra terms of x (a string), if any
     extra: object = None            # extra equations, if any
     parameters: dict = field(default_factory=dict)   # extra per-neuron parameters
+    spec: object = None             # the NeuronSpec it was built from (neuron layers)
 
     @property
     def n(self):
@@ -134,48 +136,57 @@ def place_arrivals(syn, index, schedule):
         updater.order = slot_order(index, "summed", schedule)
 
 
-def neuron_layer(n, K, tau, theta, index=1, output="relu", bias=0.0, v=None,
-                 bucket_weights="neuron", payload="integer", max_delay=0 * ms, schedule="exact",
-                 name=None, drive=None, extra=None, parameters=None, namespace=None,
-                 method_options=None):
+def neuron_layer(n, K=UNSET, tau=UNSET, theta=UNSET, index=1, output=UNSET, bias=0.0, v=None,
+                 bucket_weights=UNSET, payload=UNSET, max_delay=0 * ms, schedule=UNSET,
+                 name=None, drive=UNSET, extra=UNSET, parameters=UNSET, namespace=UNSET,
+                 method_options=UNSET, spec=None):
     """A layer of ``n`` SpikingGamma neurons (a Brian2 ``NeuronGroup`` inside a Layer).
 
+    The neurons' shared settings come from ``spec`` (a :class:`~sgbrian.specs.NeuronSpec`)
+    or from the keywords of the same names (``K``, ``tau``, ``theta``, ``output``,
+    ``bucket_weights``, ``payload``, ``schedule``, ``drive``, ``extra``, ``parameters``,
+    ``namespace``, ``method_options``; not given: ``UNSET``, the defaults those of
+    ``NeuronSpec``), not both:
     ``K`` buckets with time constant ``tau`` (one time or K times), sigma-delta
-    threshold ``theta`` (> 0, scalar or per neuron), bias ``b`` and bucket weights
-    ``v`` (shape (K+1,) or (n, K+1); default ``1/(K+1)`` each). ``payload``: 'integer',
-    'binary' or 'analog' (see ``sgbrian.encoding``). ``max_delay`` is the
-    largest delay of the layer's outgoing synapses (sets the payload history).
-    ``output``: a name in ``sgbrian.equations.OUTPUTS`` or a ``Nonlinearity``.
-    Extensions (``sgbrian.equations.neuron_equations``): ``drive`` terms of x, ``extra``
-    equations, ``parameters`` ({name: scalar or per-neuron values}), ``namespace``
-    (constants the extra equations use) and ``method_options`` of ``'gamma_cascade'``
-    (e.g. ``{'others': 'euler'}`` for the extra equations).
+    threshold ``theta`` (> 0, scalar or per neuron), the ``output`` nonlinearity (a name
+    in ``sgbrian.equations.OUTPUTS`` or a ``Nonlinearity``), ``payload`` 'integer',
+    'binary' or 'analog' (``sgbrian.encoding``); extensions as in
+    ``sgbrian.equations.neuron_equations`` (e.g. ``method_options={'others': 'euler'}``).
+    Per layer: bias ``b`` and bucket weights ``v`` (shape (K+1,) or (n, K+1); default
+    ``1/(K+1)`` each); ``max_delay``, the largest delay of the layer's outgoing synapses
+    (sets the payload history); ``index``, the layer's position. The layer keeps its
+    spec (``Layer.spec``).
     """
+    spec = from_keywords(NeuronSpec, spec, "spec", K=K, tau=tau, theta=theta, output=output,
+                         bucket_weights=bucket_weights, payload=payload, schedule=schedule,
+                         drive=drive, extra=extra, parameters=parameters, namespace=namespace,
+                         method_options=method_options)
     n = check_int("n (layer size)", n, 1)
     index = check_int("index (layer position)", index, 1)
-    theta = check_positive("theta", theta)
+    theta = check_positive("theta", spec.theta)
     check_shape("theta", theta, (n,))
-    output = nonlinearity(output)
-    eqs, cascade_namespace = neuron_equations(K, tau, output, bucket_weights, drive, extra,
-                                              parameters)
-    clashes = sorted(set(namespace or {}) & (set(cascade_namespace) | set(RESERVED)))
+    output = nonlinearity(spec.output)
+    eqs, cascade_namespace = neuron_equations(spec.K, spec.tau, output, spec.bucket_weights,
+                                              spec.drive, spec.extra, spec.parameters)
+    clashes = sorted(set(spec.namespace or {}) & (set(cascade_namespace) | set(RESERVED)))
     if clashes:
         raise ValueError(f"namespace may not redefine the package's names {clashes}")
     max_lag = _lag_steps(max_delay)
     eqs = eqs + encoder_equations()
     group = NeuronGroup(n, eqs, threshold="q != 0", reset="", method="gamma_cascade",
-                        method_options=method_options or {},
-                        namespace={**(namespace or {}), **cascade_namespace},
+                        method_options=spec.method_options or {},
+                        namespace={**(spec.namespace or {}), **cascade_namespace},
                         name=name or f"layer{index}*")
-    for variable, value in (parameters or {}).items():
+    for variable, value in (spec.parameters or {}).items():
         setattr(group, variable, value)
     group.theta = theta
     group.b = check_shape("bias", check_finite("bias", bias), (n,))
-    if bucket_weights == "neuron":
-        set_bucket_weights(group, K, v)
-    encoder, history = _attach_encoder(group, index, max_lag, payload, schedule)
-    return Layer(group, "neuron", index, max_lag, K, tau, cascade_namespace, bucket_weights,
-                 encoder, history, payload, output, schedule, drive, extra, dict(parameters or {}))
+    if spec.bucket_weights == "neuron":
+        set_bucket_weights(group, spec.K, v)
+    encoder, history = _attach_encoder(group, index, max_lag, spec.payload, spec.schedule)
+    return Layer(group, "neuron", index, max_lag, spec.K, spec.tau, cascade_namespace,
+                 spec.bucket_weights, encoder, history, spec.payload, output, spec.schedule,
+                 spec.drive, spec.extra, dict(spec.parameters or {}), spec)
 
 
 def set_bucket_weights(target, K, v):
@@ -212,18 +223,24 @@ def _on_pre(source, target, homogeneous_steps):
     return code + (f"u_0 += {increment}" if per_synapse else f"U_0_post += w*{increment}")
 
 
-def connect(source, target, w, delay=0 * ms, connectivity=None, homogeneous_delay=False,
-            v=None, name=None):
+def connect(source, target, w, delay=UNSET, connectivity=None, homogeneous_delay=UNSET,
+            v=None, name=None, spec=None):
     """Synapses from layer ``source`` to layer ``target``; returns the Brian2 ``Synapses``.
 
-    ``w``: scalar or (n_pre, n_post). ``delay``: a time or (n_pre, n_post) times, each a
-    whole number of steps and at most the source's ``max_delay``.
+    ``w``: scalar or (n_pre, n_post). ``delay`` (default 0 ms): a time or (n_pre, n_post)
+    times, each a whole number of steps and at most the source's ``max_delay``.
     ``connectivity``: boolean (n_pre, n_post) mask (default: all to all).
     ``homogeneous_delay=True`` uses one ``delay=`` for the whole object (the form
-    brian2genn accepts); ``delay`` must then be a single time.
+    brian2genn accepts); ``delay`` must then be a single time. ``delay`` and
+    ``homogeneous_delay`` may come from ``spec`` (a :class:`~sgbrian.specs.ConnectionSpec`)
+    instead; its other settings (how weights and random delays are drawn) are
+    ``feedforward``'s.
     ``v``: per-synapse bucket weights, shape (K+1,) or (n_synapses, K+1), for targets
     built with ``bucket_weights='synapse'``.
     """
+    spec = from_keywords(ConnectionSpec, spec, "spec", delay=delay,
+                         homogeneous_delay=homogeneous_delay)
+    delay, homogeneous_delay = spec.delay, spec.homogeneous_delay
     if target.kind != "neuron":
         raise ValueError(f"target must be a neuron layer, got a {target.kind} layer")
     if target.index <= source.index:

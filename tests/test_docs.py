@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import sgbrian
@@ -163,3 +164,15 @@ def test_the_spec_page_is_the_projects_spec():
     spec = (ROOT.parent / "shared" / "MODEL.md").read_text().splitlines()
     page = (ROOT / "docs" / "spec.md").read_text().splitlines()
     assert page[0] == spec[0] and page[5:] == spec[1:]
+
+
+def test_the_readmes_first_example_runs_as_written():
+    """The README's first Python block, run as written (numpy target, 200 ms), builds and
+    runs the network it describes: 8 hidden neurons whose bucket weight v_3 is 0.5."""
+    block = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)[0]
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    net = namespace["net"]
+    assert len(net.layers[1].group) == 8 and np.all(net.layers[1].group.v_3[:] == 0.5)
+    assert np.all(net.synapses[0].w[0, :] == 0.1)
+    assert float(net.network.t / namespace["ms"]) == pytest.approx(200)

@@ -13,7 +13,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "sgbrian"
 LAYERS = [
     # pure helpers: arguments, numbers, kernels
     {"_version", "validation", "kernels", "history", "signals", "targets", "optim",
-     "losses", "metrics", "parallel"},
+     "losses", "metrics", "parallel", "specs"},
     # the model in Brian2: equations, encoder, propagator
     {"equations", "encoding", "propagator"},
     # layers and connections, whole networks, data
