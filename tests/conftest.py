@@ -73,7 +73,7 @@ LONGEST_FILES_FIRST = ["test_figures.py", "test_genn.py", "test_genn_build.py",
 
 
 def _file_rank(item):
-    name = os.path.basename(str(item.fspath))
+    name = os.path.basename(item.nodeid.split("::")[0])
     return LONGEST_FILES_FIRST.index(name) if name in LONGEST_FILES_FIRST else len(LONGEST_FILES_FIRST)
 
 
