@@ -41,6 +41,11 @@ def bucket_kernels(K, tau, duration, dt, kind="impulse"):
     ``t`` in seconds and ``U`` of shape (K, steps). For equal time constants the
     impulse response of bucket k is ``tau * gamma.pdf(t; k, tau)`` and the step
     response ``gamma.cdf(t; k, tau)``.
+
+    >>> from brian2 import ms
+    >>> t, U = bucket_kernels(2, 1 * ms, 3 * ms, 1 * ms)     # impulse into bucket 1
+    >>> U.round(4).tolist()                  # e^(-t/tau) and (t/tau) e^(-t/tau)
+    [[1.0, 0.3679, 0.1353], [0.0, 0.3679, 0.2707]]
     """
     names, namespace = bucket_time_constants(K, tau)
     taus = np.array([float(namespace[n] / second) for n in names])

@@ -255,6 +255,13 @@ def regrid(task, dt):
     Analog inputs, targets and weights are sampled at every ``dt`` (t = n dt); spike
     times are binned (step = floor(t / dt)) and spikes of one channel that fall into one
     step are merged: that loss of timing is what a coarse dt costs.
+
+    >>> from brian2 import ms
+    >>> spikes = (np.array([0, 0, 1]), [0.1, 0.3, 0.25] * ms)       # (channels, times)
+    >>> task = TaskData("demo", [Sample(spikes, 1, 10)], [], 0.1 * ms, 2, 2, "cross_entropy")
+    >>> indices, times = regrid(task, 0.5 * ms).train[0].input      # channel 0 merged
+    >>> indices.tolist(), (times / ms).tolist()
+    ([0, 1], [0.0, 0.0])
     """
     factor = float(dt / task.dt)
     if factor < 1 - 1e-9 or abs(factor - round(factor)) > 1e-6:

@@ -75,6 +75,10 @@ def sigma_delta(y, theta, payload="integer", level=0.0):
     Returns ``(q, r)``: payloads and reconstructions, same shape as ``y``. This is the
     same encoder as the Brian2 code, for analyses on given signals. ``level`` is the
     reconstruction before the first sample (an encoder's current ``r``; default 0).
+
+    >>> q, r = sigma_delta([0.0, 0.26, 0.31, 0.1], theta=0.1)
+    >>> q.ravel().tolist(), r.ravel().round(4).tolist()    # |y - r| <= theta / 2
+    ([0.0, 3.0, 0.0, -2.0], [0.0, 0.3, 0.3, 0.1])
     """
     y = np.atleast_2d(check_finite("y", y).T).T
     theta = check_positive("theta", theta)

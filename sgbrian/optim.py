@@ -70,6 +70,13 @@ def schedule(kind="constant", epochs=None, gamma=0.5, every=10, floor=0.0):
 
     'constant': 1; 'step': gamma ** (epoch // every); 'cosine': from 1 down to ``floor``
     over ``epochs`` epochs.
+
+    >>> step = schedule("step", gamma=0.5, every=2)
+    >>> [step(epoch) for epoch in range(5)]
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    >>> cosine = schedule("cosine", epochs=4)
+    >>> [round(float(cosine(epoch)), 4) for epoch in range(5)]
+    [1.0, 0.8536, 0.5, 0.1464, 0.0]
     """
     if kind == "constant":
         return lambda epoch: 1.0

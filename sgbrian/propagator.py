@@ -48,6 +48,10 @@ def cascade_propagator(h, taus):
 
     ``h`` and ``taus`` are in seconds (floats). Equal time constants use the closed
     form of docs/spec.md section 3; distinct ones the matrix exponential of the generator.
+
+    >>> P = cascade_propagator(0.5, [1.0, 1.0])      # K = 2, a step of half a tau
+    >>> P.round(4).tolist()     # rows: the tap, 1 - e^-a and e^-a, then the gamma terms
+    [[1.0, 0.0, 0.0], [0.3935, 0.6065, 0.0], [0.0902, 0.3033, 0.6065]]
     """
     taus = check_positive("taus", taus).ravel()
     h = float(check_positive("h", h))

@@ -1,6 +1,5 @@
 """Settings as specs (sgbrian.specs): the same network from specs as from the keywords,
 separate encoder and neuron thresholds, refusals of a setting given twice."""
-import doctest
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -133,7 +132,3 @@ def test_a_replica_keeps_each_layers_spec_with_its_tiled_thresholds():
         assert replica.spec.K == layer.spec.K and replica.spec.output == layer.spec.output
         np.testing.assert_array_equal(replica.spec.theta, np.tile(layer.group.theta[:], 3))
         assert replica.n == 3 * layer.n
-
-
-def test_the_specs_examples_run():
-    assert doctest.testmod(specs).failed == 0

@@ -140,13 +140,21 @@ def _layer_spec(layer):
 
 
 def payload_bits(q):
-    """Bits of the largest ``|q|`` (at least 1): the emitter copies carry bits 0..B-1."""
+    """Bits of the largest ``|q|`` (at least 1): the emitter copies carry bits 0..B-1.
+
+    >>> payload_bits([3, -5, 1])       # |q| <= 5 needs bits 0, 1 and 2
+    3
+    """
     largest = int(np.max(np.abs(np.asarray(q, dtype=float)), initial=1))
     return max(1, largest.bit_length())
 
 
 def emitter_factor(copy):
-    """Payload carried by emitter copy ``copy``: ``s * 2^b`` (s = +1 for even copies)."""
+    """Payload carried by emitter copy ``copy``: ``s * 2^b`` (s = +1 for even copies).
+
+    >>> [emitter_factor(c) for c in range(6)]
+    [1, -1, 2, -2, 4, -4]
+    """
     return (1 - 2 * (copy % 2)) * 2 ** (copy // 2)
 
 
