@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 import pytest
-from brian2 import defaultclock, ms
-from brian2.devices.device import reset_device
+from brian2 import defaultclock, ms, prefs
+from brian2.devices.device import get_device, reset_device
 
 import sgbrian
 from sgbrian.equations import leaky_relu
@@ -33,10 +33,15 @@ def generated(tmp_path):
     specs = [network_spec(net, steps * defaultclock.dt) for net in nets]
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps({"specs": specs, "build": False, "use_gpu": False}))
+    # brian2genn's device changes the schedule and other preferences (and overwrites
+    # Brian2's own backup of them): keep every value, and put each back
+    saved = {name: prefs[name] for name in prefs}
     try:
         _main([str(spec_path), str(tmp_path)])
     finally:
         reset_device()
+        for name, value in saved.items():
+            prefs[name] = value
     return tmp_path, specs
 
 
@@ -71,3 +76,12 @@ def test_the_model_reads_delayed_payloads_and_has_correct_int_and_clip(generated
                 assert f"n{n}_genn_syn{l}to{l + 1}_d{d}" in model
     out = json.loads((directory / "sgbrian_events.json").read_text())
     assert out == {"run_s": None, "events": None}
+
+
+def test_the_process_it_ran_in_keeps_brians_runtime_and_preferences(generated):
+    """brian2genn's device sets its own schedule (synapses before groups) and turns off
+    loop-invariant optimisations; run here, they must not leak into later tests."""
+    assert type(get_device()).__name__ == "RuntimeDevice"
+    assert list(prefs.core.network.default_schedule) == ["start", "groups", "thresholds",
+                                                         "synapses", "resets", "end"]
+    assert prefs.codegen.loop_invariant_optimisations is True
