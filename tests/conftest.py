@@ -8,6 +8,8 @@ import pytest
 from brian2 import defaultclock, ms, prefs
 
 from sgbrian.equations import compiled_expression
+from sgbrian.kernels import trace_kernel
+from sgbrian.learning.adjoint_kernels import kernels as adjoint_kernels
 
 
 def pytest_configure(config):
@@ -35,14 +37,19 @@ def _empty_brian_caches_once_per_mutant():
 
     mutmut forks one process per mutant, and every test in it sees the same mutated
     package, so what the caches gain (Brian2's, and sgbrian's compiled
-    nonlinearities) after the first test is built from that mutant
-    and may be kept for its other tests."""
+    nonlinearities and kernels) after the first test is built from that mutant
+    and may be kept for its other tests. The compiled kernels (the adjoint rule's
+    generated Cython module, the numba trace kernel) are memoized per process: filled in
+    mutmut's parent while it collects its statistics, they hid every mutant of the
+    code that generates them (the 196 mutants of ``adjoint_kernels`` all survived a run
+    of 2026-12-07 for that reason)."""
     global _caches_emptied_for
     mutant = os.environ.get("MUTANT_UNDER_TEST")
     if mutant is not None and mutant != _caches_emptied_for:
         for cache in _brian_memo_caches():
             cache.clear()
-        compiled_expression.cache_clear()
+        for memoized in (compiled_expression, adjoint_kernels, trace_kernel):
+            getattr(memoized, "cache_clear", lambda: None)()
         _caches_emptied_for = mutant
 
 
