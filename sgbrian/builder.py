@@ -240,7 +240,7 @@ def feedforward(sizes, *, neuron=None, readout=None, connection=None, signal=Non
     if (signal is None) == (spikes is None):
         raise ValueError("give exactly one input: signal=(samples x channels) or "
                          "spikes=(indices, times)")
-    max_delays = connection_max_delays(connection, len(sizes) - 1)
+    max_delays, max_lags = connection_max_delays(connection, len(sizes) - 1)
     rng = np.random.default_rng(seed)
     layers = [input_layer(sizes[0], signal, sample_dt, spikes, max_delays[0],
                           neuron.theta if encoder_theta is None else encoder_theta,
@@ -250,9 +250,7 @@ def feedforward(sizes, *, neuron=None, readout=None, connection=None, signal=Non
         last = l == len(sizes) - 1
         layer = neuron_layer(sizes[l], index=l, max_delay=0 * ms if last else max_delays[l],
                              spec=readout if last else neuron)
-        synapses.append(draw_connection(rng, layers[-1], layer, connection,
-                                        delay_steps("max_delay", max_delays[l - 1],
-                                                    defaultclock.dt)))
+        synapses.append(draw_connection(rng, layers[-1], layer, connection, max_lags[l - 1]))
         layers.append(layer)
     monitors = [monitors_for(layer, record) for layer in layers]
     return SGNetwork(layers, synapses, monitors, seed)
@@ -276,17 +274,16 @@ def layer_specs(neuron, readout, hidden=UNSET, output=UNSET, **shared):
 
 
 def connection_max_delays(connection, count):
-    """The longest delay of each of ``count`` connections: ``connection.max_delay`` (one
-    time, or a list of ``count``), default ``connection.delay``."""
+    """The longest delay of each of ``count`` connections, as times and as whole steps:
+    ``connection.max_delay`` (one time, or a list of ``count``), default
+    ``connection.delay``."""
     check_time("delay", connection.delay, allow_zero=True)
     max_delay = connection.delay if connection.max_delay is None else connection.max_delay
     max_delays = list(max_delay) if isinstance(max_delay, (list, tuple)) else [max_delay] * count
     if len(max_delays) != count:
         raise ValueError(f"max_delay must be one time or {count} times (one per "
                          f"connection), got {len(max_delays)}")
-    for d in max_delays:
-        delay_steps("max_delay", d, defaultclock.dt)
-    return max_delays
+    return max_delays, [int(delay_steps("max_delay", d, defaultclock.dt)) for d in max_delays]
 
 
 def input_layer(n, signal, sample_dt, spikes, max_delay, theta, payload):
