@@ -63,7 +63,7 @@ def export_models(quick, out):
         else:
             report = export_genn(net, directory, duration)
             events = runtime_events(net, duration)
-        report.update(steps=spec["steps"], K=spec["layers"][0]["K"],
+        report.update(steps=spec["steps"], K=spec["layers"][0]["spec"]["K"],
                       max_delay_steps=max(max(c["delay"], default=0) for c in spec["connections"]))
         report["emitter_copies"], report["synapses"]["emitter_copies"] = \
             emitter_copy_form(spec, events)

@@ -2,7 +2,7 @@
 from dataclasses import replace
 
 import numpy as np
-from brian2 import Network, NetworkOperation, defaultclock, ms, second
+from brian2 import Network, NetworkOperation, defaultclock, ms
 
 from .encoding import check_signal, check_spike_trains, set_stimulus
 from .targets import is_standalone
@@ -108,7 +108,7 @@ class SGNetwork:
         for layer in self.layers:
             if layer.kind == "spikes":
                 continue
-            layer.schedule = schedule
+            layer.set_schedule(schedule)
             place_encoder(layer.group, layer.index, schedule)
         for syn, target in zip(self.synapses, self.layers[1:]):
             place_arrivals(syn, target.index, schedule)
@@ -134,13 +134,11 @@ class SGNetwork:
                 layers.append(analog_layer(np.zeros((1, layer.n * copies)), dt, theta,
                                            layer.payload, layer.max_lag * dt))
                 continue
-            taus = layer.taus()
             v = np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], axis=1)
-            parameters = {name: np.tile(np.broadcast_to(getattr(g, name)[:], (layer.n,)), copies)
-                          for name in layer.parameters}
-            spec = replace(layer.spec, tau=(taus[0] if np.all(taus == taus[0]) else taus) * second,
-                           theta=theta, parameters=parameters or None,
-                           namespace=layer.user_namespace() or None)
+            spec = layer.current_spec()
+            spec = replace(spec, theta=theta, parameters={
+                name: np.tile(value, copies) for name, value in (spec.parameters or {}).items()}
+                or None)
             layers.append(neuron_layer(layer.n * copies, index=layer.index,
                                        bias=np.tile(g.b[:], copies), v=np.tile(v, (copies, 1)),
                                        max_delay=layer.max_lag * dt, spec=spec))

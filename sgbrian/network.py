@@ -21,7 +21,7 @@ Monitors made here record at ``when='end'``, i.e. the state at t after everythin
 step; a Brian2 ``SpikeMonitor`` or ``StateMonitor`` made by hand should use
 ``when='end'`` too (their defaults would read one step early or label it one step late).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from brian2 import (Equations, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
@@ -49,24 +49,57 @@ def slot_order(layer_index, stage, schedule="exact"):
 
 @dataclass
 class Layer:
-    """A group of SpikingGamma senders and (except for inputs) receivers."""
+    """A group of SpikingGamma senders and (except for inputs) receivers.
+
+    A neuron layer's settings are those of its :class:`~sgbrian.specs.NeuronSpec`
+    (``spec``): ``K``, ``tau``, ``payload``, ``output`` (as a ``Nonlinearity``),
+    ``schedule``, ``bucket_weights``, ``drive``, ``extra`` and ``parameters`` read it, so
+    that they cannot disagree with it. An input layer has no spec; its payload and
+    schedule are kept in ``input_payload`` and ``input_schedule``.
+    """
     group: object
     kind: str                       # 'analog', 'spikes' or 'neuron'
     index: int
     max_lag: int = 0                # payload history kept, in steps
-    K: int = 0
-    tau: object = None
     namespace: dict = field(default_factory=dict)
-    bucket_weights: str = "neuron"
     encoder: object = None          # the RunRegularly operation of the encoder
     history: object = None          # PayloadHistory (senders with delayed synapses)
-    payload: str = "integer"        # 'integer', 'binary' or 'analog'
-    output: object = None           # the output Nonlinearity (neuron layers)
-    schedule: str = "exact"         # order of work in a step: 'exact' or 'genn'
-    drive: object = None            # extra terms of x (a string), if any
-    extra: object = None            # extra equations, if any
-    parameters: dict = field(default_factory=dict)   # extra per-neuron parameters
     spec: object = None             # the NeuronSpec it was built from (neuron layers)
+    input_payload: str = "integer"  # payload of an input layer's encoder
+    input_schedule: str = "exact"   # schedule of an input layer's encoder
+
+    def _setting(self, name, input_value):
+        return getattr(self.spec, name) if self.spec is not None else input_value
+
+    K = property(lambda self: self._setting("K", 0), doc="Buckets per neuron (0: inputs).")
+    tau = property(lambda self: self._setting("tau", None), doc="Bucket time constant(s).")
+    payload = property(lambda self: self._setting("payload", self.input_payload),
+                       doc="'integer', 'binary' or 'analog'.")
+    schedule = property(lambda self: self._setting("schedule", self.input_schedule),
+                        doc="Order of work in a step: 'exact' or 'genn'.")
+    bucket_weights = property(lambda self: self._setting("bucket_weights", "neuron"),
+                              doc="'neuron' or 'synapse' (where ``v_k`` live).")
+    drive = property(lambda self: self._setting("drive", None), doc="Extra terms of x.")
+    extra = property(lambda self: self._setting("extra", None), doc="Extra equations.")
+
+    @property
+    def output(self):
+        """The output ``Nonlinearity`` of a neuron layer (None for inputs)."""
+        return None if self.spec is None else nonlinearity(self.spec.output)
+
+    @property
+    def parameters(self):
+        """The extra per-neuron parameters and their initial values (a new dict)."""
+        return dict(self._setting("parameters", None) or {})
+
+    def set_schedule(self, schedule):
+        """Record the layer's schedule ('exact' or 'genn'); the slots are moved by
+        :meth:`sgbrian.builder.SGNetwork.set_schedule`."""
+        check_choice("schedule", schedule, STAGES)
+        if self.spec is None:
+            self.input_schedule = schedule
+        else:
+            self.spec = replace(self.spec, schedule=schedule)
 
     @property
     def n(self):
@@ -83,6 +116,16 @@ class Layer:
         """The K bucket time constants in seconds, as the group's namespace holds them now
         (a user may change them between runs)."""
         return layer_taus(self)
+
+    def current_spec(self):
+        """The layer's spec with the values its group holds now: the time constants
+        (one time when all are equal), per-neuron thresholds and extra parameters, and
+        the user's constants."""
+        g, taus = self.group, self.taus()
+        parameters = {name: getattr(g, name)[:] for name in self.parameters}
+        return replace(self.spec, tau=(taus[0] if np.all(taus == taus[0]) else taus) * second,
+                       theta=g.theta[:].copy(), parameters=parameters or None,
+                       namespace=self.user_namespace() or None)
 
     def user_namespace(self):
         """The constants the user gave the group (its namespace less the package's own)."""
@@ -184,9 +227,7 @@ def neuron_layer(n, K=UNSET, tau=UNSET, theta=UNSET, index=1, output=UNSET, bias
     if spec.bucket_weights == "neuron":
         set_bucket_weights(group, spec.K, v)
     encoder, history = _attach_encoder(group, index, max_lag, spec.payload, spec.schedule)
-    return Layer(group, "neuron", index, max_lag, spec.K, spec.tau, cascade_namespace,
-                 spec.bucket_weights, encoder, history, spec.payload, output, spec.schedule,
-                 spec.drive, spec.extra, dict(spec.parameters or {}), spec)
+    return Layer(group, "neuron", index, max_lag, cascade_namespace, encoder, history, spec)
 
 
 def set_bucket_weights(target, K, v):
@@ -204,7 +245,8 @@ def analog_layer(signal, sample_dt, theta, payload="integer", max_delay=0 * ms, 
     max_lag = _lag_steps(max_delay)
     group = analog_input(signal, sample_dt, theta, name)
     encoder, history = _attach_encoder(group, 0, max_lag, payload)
-    return Layer(group, "analog", 0, max_lag, encoder=encoder, history=history, payload=payload)
+    return Layer(group, "analog", 0, max_lag, encoder=encoder, history=history,
+                 input_payload=payload)
 
 
 def spike_layer(n, indices, times, name=None):

@@ -36,8 +36,8 @@ def test_the_spec_holds_the_network_arrays_and_the_input_the_runtime_sends():
             assert conn["delay"] == np.rint(syn.delay[:] / dt).astype(int).tolist()
         for layer, got in zip(net.layers[1:], spec["layers"]):
             g = layer.group
-            assert got["n"] == layer.n and got["K"] == layer.K
-            assert got["b"] == g.b[:].tolist() and got["theta"] == g.theta[:].tolist()
+            assert got["n"] == layer.n and got["spec"]["K"] == layer.K
+            assert got["b"] == g.b[:].tolist() and got["spec"]["theta"] == g.theta[:].tolist()
             assert got["v"] == [[getattr(g, f"v_{k}")[n] for k in range(layer.K + 1)]
                                 for n in range(layer.n)]
             for k in range(layer.K + 1):

@@ -1,14 +1,17 @@
 """Settings as specs (sgbrian.specs): the same network from specs as from the keywords,
 separate encoder and neuron thresholds, refusals of a setting given twice."""
+import json
 from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
-from brian2 import defaultclock, ms
+from brian2 import defaultclock, ms, mV
 
 import sgbrian
 from sgbrian import specs
 from sgbrian.encoding import sigma_delta
+from sgbrian.equations import Nonlinearity
+from sgbrian.genn.spec import spec_from_record, spec_record
 from sgbrian.network import analog_layer, connect, neuron_layer
 from sgbrian.specs import ConnectionSpec, NeuronSpec
 
@@ -132,3 +135,54 @@ def test_a_replica_keeps_each_layers_spec_with_its_tiled_thresholds():
         assert replica.spec.K == layer.spec.K and replica.spec.output == layer.spec.output
         np.testing.assert_array_equal(replica.spec.theta, np.tile(layer.group.theta[:], 3))
         assert replica.n == 3 * layer.n
+
+
+def test_a_layers_settings_are_read_from_its_spec_and_follow_a_schedule_change():
+    net = sgbrian.feedforward([2, 3, 2], neuron=NeuronSpec(K=2, tau=1 * ms, theta=0.1,
+                                                           payload="binary"),
+                              signal=SIGNAL[:10], seed=2)
+    hidden, readout = net.layers[1:]
+    assert (hidden.K, hidden.payload, hidden.output.name) == (2, "binary", "relu")
+    assert readout.output.name == "linear" and hidden.parameters == {}
+    assert (net.layers[0].K, net.layers[0].output, net.layers[0].payload) == (0, None, "binary")
+    net.set_schedule("genn")
+    assert [layer.schedule for layer in net.layers] == ["genn"] * 3
+    assert hidden.spec.schedule == "genn" and hidden.spec.payload == "binary"
+    with pytest.raises(ValueError, match="schedule"):
+        hidden.set_schedule("late")
+
+
+def test_a_spec_written_as_json_reads_back_equal_with_the_groups_current_values():
+    defaultclock.dt = 0.1 * ms
+    softsign = Nonlinearity("softsign", "x/(1 + abs(x))", "1/(1 + abs(x))**2")
+    layer = neuron_layer(4, index=1, spec=NeuronSpec(
+        K=3, tau=[1, 2, 3] * ms, theta=0.2, output=softsign, drive="c*a", extra="da/dt = -a/tau_a : 1",
+        parameters={"c": np.array([0.3, -0.2, 0.5, 0.1]), "tau_a": np.linspace(2, 4, 4) * ms},
+        namespace={"g_unused": 2 * mV}, method_options={"others": "euler"}))
+    layer.group.theta = [0.1, 0.2, 0.3, 0.4]
+    layer.group.c = [1.0, 2.0, 3.0, 4.0]
+    layer.group.namespace["tau_2"] = 5 * ms
+    now = layer.current_spec()
+    np.testing.assert_array_equal(now.theta, [0.1, 0.2, 0.3, 0.4])
+    np.testing.assert_allclose(np.asarray(now.tau / ms), [1, 5, 3])
+    np.testing.assert_array_equal(now.parameters["c"], [1, 2, 3, 4])
+    record = json.loads(json.dumps(spec_record(now)))
+    assert record["tau"] == pytest.approx([1e-3, 5e-3, 3e-3])
+    assert record["parameters"]["tau_a"]["unit"] == "second"
+    assert record["output"] == {"name": "softsign", "expression": "x/(1 + abs(x))",
+                                "derivative": "1/(1 + abs(x))**2"}
+    back = spec_from_record(record)
+    assert same_spec(replace(back, parameters=None), replace(now, parameters=None))
+    assert set(back.parameters) == {"c", "tau_a"}
+    np.testing.assert_array_equal(back.parameters["c"], [1, 2, 3, 4])
+    np.testing.assert_allclose(np.asarray(back.parameters["tau_a"] / ms), np.linspace(2, 4, 4))
+    assert back.parameters["tau_a"].dim == ms.dim
+    assert back.namespace == {"g_unused": 2 * mV} and back.method_options == {"others": "euler"}
+
+
+def test_a_replica_keeps_the_units_and_values_of_extra_parameters():
+    net = sgbrian.feedforward([2, 3, 2], neuron=NeuronSpec(
+        K=2, tau=1 * ms, theta=0.1, extra="da/dt = (y - a)/tau_a : 1",
+        parameters={"tau_a": np.array([2.0, 3.0, 4.0]) * ms}), signal=SIGNAL[:10], seed=2)
+    copy = net.replicate(2)
+    np.testing.assert_allclose(np.asarray(copy.layers[1].group.tau_a[:] / ms), [2, 3, 4] * 2)

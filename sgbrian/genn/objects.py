@@ -1,16 +1,15 @@
 """Brian2 objects of a spec's GeNN form (the export's network, or the same form run by
 Brian2's runtime), the events decoded from their monitors, and the runtime's events to
 compare them with."""
-import brian2
 import numpy as np
 from brian2 import NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, Synapses, second
 
 from ..encoding import encoder_code, encoder_equations, payload_expression
-from ..equations import Nonlinearity, neuron_equations
+from ..equations import neuron_equations, nonlinearity
 from ..history import PayloadHistory
 from ..network import monitors_for
 from ..validation import check_choice
-from .spec import emitter_events, emitter_factor
+from .spec import emitter_events, emitter_factor, spec_from_record
 
 
 def genn_objects(spec, prefix="", delayed_reads="genn"):
@@ -72,27 +71,23 @@ def genn_objects(spec, prefix="", delayed_reads="genn"):
 def _neuron_group(layer, history, name):
     """One neuron layer: cascade and encoder in the state update, state from the spec;
     with a ``history`` the encoder also stores its payloads there."""
-    taus = np.asarray(layer["taus"])
-    tau = taus[0] * second if np.all(taus == taus[0]) else taus * second
-    units = vars(brian2)
-    parameters = {k: np.asarray(v) * eval(layer["parameter_units"][k], dict(units))
-                  for k, v in layer["parameters"].items()}
-    eqs, namespace = neuron_equations(layer["K"], tau, Nonlinearity(**layer["output"]),
-                                      drive=layer["drive"], extra=layer["extra"],
-                                      parameters=parameters)
-    namespace.update({k: eval(v, units) for k, v in layer["namespace"].items()})
+    spec = spec_from_record(layer["spec"])
+    eqs, namespace = neuron_equations(spec.K, spec.tau, nonlinearity(spec.output),
+                                      drive=spec.drive, extra=spec.extra,
+                                      parameters=spec.parameters)
+    namespace.update(spec.namespace or {})
     if history is not None:
         namespace.update(history.namespace())
-    code = encoder_code(layer["payload"], history=history is not None)
-    options = {"then": code, **({"others": layer["others"]} if layer["others"] else {})}
+    code = encoder_code(spec.payload, history=history is not None)
     group = NeuronGroup(layer["n"], eqs + encoder_equations(), threshold="q != 0", reset="",
-                        method="gamma_cascade", method_options=options,
+                        method="gamma_cascade",
+                        method_options={**(spec.method_options or {}), "then": code},
                         namespace=namespace, name=name)
     v = np.asarray(layer["v"])
-    for k in range(layer["K"] + 1):
+    for k in range(spec.K + 1):
         setattr(group, f"v_{k}", v[:, k])
-    group.b, group.theta = layer["b"], layer["theta"]
-    for variable, values in parameters.items():
+    group.b, group.theta = layer["b"], spec.theta
+    for variable, values in (spec.parameters or {}).items():
         setattr(group, variable, values)
     for variable, values in layer["state"].items():
         setattr(group, variable, np.asarray(values))

@@ -2,13 +2,15 @@
 the spec (parameters, state, input of the window), the input's emitter copies, and the
 counts and code report of an export."""
 import os
+from dataclasses import asdict, fields
 
+import brian2
 import numpy as np
 from brian2 import NetworkOperation, second
 
 from ..encoding import sigma_delta
-from ..equations import unit_name
-from ..network import layer_taus
+from ..equations import Nonlinearity, nonlinearity, unit_name
+from ..specs import NeuronSpec
 
 
 FEATURES = [
@@ -118,25 +120,55 @@ def _input_spec(layer, start, steps, dt):
 
 
 def _layer_spec(layer):
+    """A neuron layer as plain data: its spec as it stands now (:func:`spec_record`),
+    bucket weights, biases and state."""
     g = layer.group
-    K = layer.K
     extra = [n for n in layer.extra_equations().names
              if n in g.variables and hasattr(g.variables[n], "get_value")]
-    options = getattr(g.state_updater, "method_options", None) or {}
-    return {"n": layer.n, "K": K, "taus": layer_taus(layer).tolist(), "payload": layer.payload,
-            "output": {"name": layer.output.name, "expression": layer.output.expression,
-                       "derivative": layer.output.derivative},
-            "max_lag": layer.max_lag, "drive": layer.drive,
-            "extra": None if layer.extra is None else str(layer.extra),
-            "parameters": {name: np.broadcast_to(getattr(g, name)[:], (layer.n,)).tolist()
-                           for name in layer.parameters},
-            "parameter_units": {name: unit_name(getattr(g, name)[:]) for name in layer.parameters},
-            "namespace": {k: repr(v) for k, v in layer.user_namespace().items()},
-            "others": options.get("others"),
-            "v": np.stack([getattr(g, f"v_{k}")[:] for k in range(K + 1)], 1).tolist(),
-            "b": g.b[:].tolist(), "theta": g.theta[:].tolist(),
+    return {"n": layer.n, "max_lag": layer.max_lag, "spec": spec_record(layer.current_spec()),
+            "v": np.stack([getattr(g, f"v_{k}")[:] for k in range(layer.K + 1)], 1).tolist(),
+            "b": g.b[:].tolist(),
             "state": {name: np.asarray(g.variables[name].get_value()).tolist()
-                      for name in [f"U_{k}" for k in range(K + 1)] + ["r", "q"] + extra}}
+                      for name in [f"U_{k}" for k in range(layer.K + 1)] + ["r", "q"] + extra}}
+
+
+def _parameters_record(parameters):
+    return {name: {"values": np.asarray(value).tolist(), "unit": unit_name(value)}
+            for name, value in (parameters or {}).items()} or None
+
+
+def _parameters_value(record):
+    return {name: np.asarray(p["values"]) * eval(p["unit"], vars(brian2))
+            for name, p in (record or {}).items()} or None
+
+
+#: How a NeuronSpec field that is not plain data is written (and read back): times in
+#: seconds, the output nonlinearity as its three strings, parameters as values and unit,
+#: the user's constants as reprs, equations as text. Other fields are written as they are.
+RECORD_CODECS = {
+    "tau": (lambda tau: np.asarray(tau / second, dtype=float).tolist(),
+            lambda seconds: np.asarray(seconds) * second),
+    "theta": (lambda theta: np.asarray(theta, dtype=float).tolist(), np.asarray),
+    "output": (lambda output: asdict(nonlinearity(output)), lambda d: Nonlinearity(**d)),
+    "extra": (lambda extra: None if extra is None else str(extra), lambda text: text),
+    "parameters": (_parameters_record, _parameters_value),
+    "namespace": (lambda ns: {k: repr(v) for k, v in (ns or {}).items()} or None,
+                  lambda ns: {k: eval(v, vars(brian2)) for k, v in (ns or {}).items()} or None),
+}
+
+
+def spec_record(spec):
+    """A :class:`~sgbrian.specs.NeuronSpec` as JSON data, field by field
+    (``RECORD_CODECS``); :func:`spec_from_record` reads it back."""
+    identity = (lambda value: value, None)
+    return {f.name: RECORD_CODECS.get(f.name, identity)[0](getattr(spec, f.name))
+            for f in fields(spec)}
+
+
+def spec_from_record(record):
+    """The :class:`~sgbrian.specs.NeuronSpec` written by :func:`spec_record`."""
+    return NeuronSpec(**{name: RECORD_CODECS[name][1](value) if name in RECORD_CODECS else value
+                         for name, value in record.items()})
 
 
 def payload_bits(q):
