@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TEST_WORKERS ?= auto
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-compat bench figures figures-quick analyses clean genn mutation baselines
+.PHONY: demo test test-compat bench figures figures-quick analyses clean genn mutation baselines docs
 
 # GeNN 4.9 (for the GeNN export tests and report): built from the unmodified source in
 # ../shared/vendor into .genn/ (about 80 s on 2 cores: the library and the CPU backend).
@@ -29,6 +29,15 @@ test: $(VENV)/.installed
 	else echo "GeNN: GENN_PATH=$${GENN_PATH:-unset}, $(GENN_TARBALL) $$(test -f $(GENN_TARBALL) && echo present || echo absent)"; fi
 	$(PY) -m ruff check sgbrian tests models analyses figures benchmarks
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
+
+# The reference site (docs/_build/html/index.html): Sphinx with autodoc and numpydoc over
+# every module, the Markdown pages, the gallery of models/ (docs/_ext/model_gallery.py);
+# any warning fails the build (-W). Intersphinx to Brian2 and numpy falls back to
+# docs/intersphinx/*.inv without internet.
+docs: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[docs]'
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs/_build/html/index.html"
 
 $(GENN_DIR)/lib/libgenn_single_threaded_cpu_backend.a:
 	@test -f $(GENN_TARBALL) || { echo "no $(GENN_TARBALL): set GENN_PATH to a built GeNN 4.9"; exit 1; }

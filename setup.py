@@ -15,6 +15,7 @@ setup(
                       "dask", "distributed", "tqdm", "numba"],
     extras_require={"test": ["pytest", "pytest-xdist", "h5py", "hypothesis", "mutmut", "ruff"],
                     "mutation": ["mutmut"],
-                    "baselines": ["torch", "snntorch"], "genn": ["brian2genn==1.7.0"]},
+                    "baselines": ["torch", "snntorch"], "genn": ["brian2genn==1.7.0"],
+                    "docs": ["sphinx", "numpydoc", "myst-parser"]},
     entry_points={"console_scripts": ["sgbrian=sgbrian.cli:main"]},
 )

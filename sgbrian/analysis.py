@@ -11,8 +11,8 @@ from .propagator import cascade_propagator
 def layer_activity(layer, monitors, duration):
     """Events, quanta and rates of one layer from its monitors.
 
-    events = number of spike events; quanta = sum |q| (the payloads);
-    rate = events per neuron per second; max_error = max |y - r| / theta over all
+    events = number of spike events; quanta = sum ``|q|`` (the payloads);
+    rate = events per neuron per second; max_error = max ``|y - r|`` / theta over all
     recorded steps (<= 0.5 in integer-payload mode).
     """
     spikes = monitors.get("spikes")
@@ -67,7 +67,7 @@ def delay_kernel(v, K, tau, t):
     order k, so the weighted sum is ``h(t) = sum_{k>=1} v_k gamma.pdf(t; k, tau)`` (tap 0
     adds ``v_0`` times the input itself, a zero-delay term, returned separately). Returns
     ``(h, v_0, mean_delay, spread)``: mean and standard deviation (seconds) of the
-    mixture of gamma densities weighted by |v_k|, the kernel's delay and smoothing.
+    mixture of gamma densities weighted by ``|v_k|``, the kernel's delay and smoothing.
     """
     import scipy.stats
     tau_s = float(tau / second)
@@ -123,7 +123,7 @@ def neuron_response(K, tau, v, duration, dt, kind="impulse"):
 def encoding_tradeoff(signal, thetas, payload="integer", dt=None):
     """Reconstruction error and traffic of sigma-delta coding as theta varies.
 
-    For each theta: max and RMS of |y - r| (in units of theta and absolute), events and
+    For each theta: max and RMS of ``|y - r|`` (in units of theta and absolute), events and
     quanta per channel per second (if ``dt`` is given, else per time sample). Returns a list of
     dicts, one per theta.
     """

@@ -94,7 +94,7 @@ class Layer:
 
     def set_schedule(self, schedule):
         """Record the layer's schedule ('exact' or 'genn'); the slots are moved by
-        :meth:`sgbrian.builder.SGNetwork.set_schedule`."""
+        :meth:`sgbrian.sgnetwork.SGNetwork.set_schedule`."""
         check_choice("schedule", schedule, STAGES)
         if self.spec is None:
             self.input_schedule = schedule

@@ -50,7 +50,7 @@ def plot_reconstruction(ax, t, y, r, theta, label="signal"):
 
 
 def plot_raster(ax, spike_monitor, offset=0, color=None, label=None):
-    """Raster of a SpikeMonitor; marker size grows with |payload| when recorded."""
+    """Raster of a SpikeMonitor; marker size grows with ``|payload|`` when recorded."""
     q = spike_monitor.q[:] if "q" in spike_monitor.record_variables else np.ones(spike_monitor.num_spikes)
     ax.scatter(spike_monitor.t / ms, spike_monitor.i[:] + offset, s=2 + 3 * np.abs(q),
                marker="|", color=color, label=label)

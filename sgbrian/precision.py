@@ -7,7 +7,7 @@ constant (tau, delays in ms, durations) stays fixed. For each task and dt:
 (a) ``deviation``: RMS difference between the output of one fixed trained network (trained
     at the experiment's own dt) simulated at dt and at the finest dt, on the 1 ms grid
     common to all, divided by the RMS of the finest output;
-(b) events and quanta (sum |q|) per neuron per second of that network;
+(b) events and quanta (sum ``|q|``) per neuron per second of that network;
 (c) the test score when the network is trained at dt on the same samples with the
     experiment's own settings (those of ``models/``: batch size, learning rate, epochs),
     the update interval fixed in time (an experiment that updates every n steps at its own

@@ -9,7 +9,7 @@
    of the same size and layout (``sgbrian.datasets.synthetic_shd``) when none is given.
 
 Each ``*_task`` returns a :class:`~sgbrian.datasets.TaskData`; each ``*_network`` builds
-the network used for it in ``models/`` (a :class:`~sgbrian.builder.SGNetwork`).
+the network used for it in ``models/`` (a :class:`~sgbrian.sgnetwork.SGNetwork`).
 """
 import numpy as np
 from brian2 import Hz, defaultclock, ms, second

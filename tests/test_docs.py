@@ -176,3 +176,31 @@ def test_the_readmes_first_example_runs_as_written():
     assert len(net.layers[1].group) == 8 and np.all(net.layers[1].group.v_3[:] == 0.5)
     assert np.all(net.synapses[0].w[0, :] == 0.1)
     assert float(net.network.t / namespace["ms"]) == pytest.approx(200)
+
+
+def test_the_reference_site_documents_every_module():
+    """docs/api.rst has one ``automodule`` per module of the package (the entry points
+    ``__main__`` and ``_version`` aside), so that a new module cannot be left out."""
+    written = re.findall(r"^\.\. automodule:: (\S+)$", (ROOT / "docs" / "api.rst").read_text(),
+                         flags=re.M)
+    modules = ["sgbrian"] + [m.name for m in pkgutil.walk_packages(sgbrian.__path__, "sgbrian.")
+                             if m.name.rsplit(".", 1)[-1] not in ("__main__", "_version")]
+    assert sorted(written) == sorted(modules)
+
+
+def test_the_gallery_shows_each_models_figure_under_the_name_its_script_saves():
+    """The gallery's page of a model: title from its docstring, the figure named in its
+    ``save(...)`` call when that file exists, otherwise the note that it was not run."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import model_gallery
+    names = {s.stem: model_gallery.figure_name(ast.parse(s.read_text()))
+             for s in (ROOT / "models").glob("*.py")}
+    assert names["demo"] == "demo" and names["delay_learning"] == "model_delay"
+    assert names["coincidence_detection"] == "model_itd" and names["shd"] == "model_shd"
+    assert model_gallery.figure_name(ast.parse("x = 1")) is None
+    name, page = model_gallery.model_page(str(ROOT / "models" / "delay_learning.py"))
+    assert page.startswith("delay_learning: Delay learning: the output must reproduce")
+    figure = ROOT / "figures" / "out" / "model_delay.png"
+    shown = ".. image:: /../figures/out/model_delay.png" in page
+    assert shown == figure.exists() and (shown or "not shown here" in page)
+    assert ".. literalinclude:: /../models/delay_learning.py" in page

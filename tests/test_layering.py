@@ -18,6 +18,7 @@ LAYERS = [
     {"equations", "encoding", "propagator"},
     # layers and connections, whole networks, data
     {"network"},
+    {"sgnetwork"},
     {"builder", "datasets"},
     # the GeNN export: the spec as data, its Brian2 objects, brian2genn in a process
     {"genn.spec"}, {"genn.objects"}, {"genn.build"}, {"genn", "genn.__main__"},

@@ -3,17 +3,30 @@
 brian2genn refuses several things the runtime network uses. The export rewrites each
 into a form GeNN accepts, or raises :class:`GeNNExportError` naming the feature:
 
-| runtime feature | GeNN form |
-|---|---|
-| learner (``network_operation``) | refused: ``learner.detach()`` first (simulation only) |
-| per-synapse delays | one ``Synapses`` object per delay value (homogeneous ``delay=``) |
-| graded payload of a neuron layer (the runtime reads its sender's payload ring buffer at delivery, ``sgbrian.history``) | ``U_0_post += w*theta_pre*q_pre``: GeNN keeps a delay queue of every presynaptic variable that synapse code reads, so ``q_pre`` is the payload of the emission step. brian2genn 1.7 refuses presynaptic reads in ``on_pre``; the device ``'sgbrian_genn'`` (a subclass of brian2genn's device, registered in the export's process) lifts that one check |
-| encoder in a ``run_regularly`` at a custom slot (refused) | appended to the state update (``method_options={'then': ...}``) |
-| analog input through a ``TimedArray`` (refused) | sigma-delta encoded offline from the encoder's current level; a ``SpikeGeneratorGroup`` of ``2B`` emitter copies (sign s, bit b of ``|q|``), whose synapses carry ``s 2^b theta w`` |
-| spike-train input | ``SpikeGeneratorGroup`` (impulse into bucket 1) |
-| state at the start of the export (buckets, encoder level) | initial values of the GeNN variables |
-| events in flight at the start (delays) | refused: ``net.clear_spike_queues()`` first |
-| analog payloads on the input layer, per-synapse bucket weights | refused |
+.. list-table::
+   :header-rows: 1
+   :widths: 35 65
+
+   * - runtime feature
+     - GeNN form
+   * - learner (``network_operation``)
+     - refused: ``learner.detach()`` first (simulation only)
+   * - per-synapse delays
+     - one ``Synapses`` object per delay value (homogeneous ``delay=``)
+   * - graded payload of a neuron layer (the runtime reads its sender's payload ring buffer at delivery, ``sgbrian.history``)
+     - ``U_0_post += w*theta_pre*q_pre``: GeNN keeps a delay queue of every presynaptic variable that synapse code reads, so ``q_pre`` is the payload of the emission step. brian2genn 1.7 refuses presynaptic reads in ``on_pre``; the device ``'sgbrian_genn'`` (a subclass of brian2genn's device, registered in the export's process) lifts that one check
+   * - encoder in a ``run_regularly`` at a custom slot (refused)
+     - appended to the state update (``method_options={'then': ...}``)
+   * - analog input through a ``TimedArray`` (refused)
+     - sigma-delta encoded offline from the encoder's current level; a ``SpikeGeneratorGroup`` of ``2B`` emitter copies (sign s, bit b of ``|q|``), whose synapses carry ``s 2^b theta w``
+   * - spike-train input
+     - ``SpikeGeneratorGroup`` (impulse into bucket 1)
+   * - state at the start of the export (buckets, encoder level)
+     - initial values of the GeNN variables
+   * - events in flight at the start (delays)
+     - refused: ``net.clear_spike_queues()`` first
+   * - analog payloads on the input layer, per-synapse bucket weights
+     - refused
 
 Only the input layer has emitter copies: ``2B n_in`` generator neurons, ``2B`` times the
 input synapses. Every neuron layer and its synapses are one-to-one with the runtime.

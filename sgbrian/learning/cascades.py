@@ -53,7 +53,7 @@ class SenderCascades:
         self.t += 1
 
     def delayed(self, delays):
-        """Buckets of ``s(t - d)`` for each d in ``delays``: shape (len(delays), *shape, K+1)."""
+        """Buckets of ``s(t - d)`` for each d in ``delays``: shape ``(len(delays), *shape, K+1)``."""
         delays = np.asarray(delays)
         if delays.size == 1 and delays[0] == 0:
             return self.u[None]
@@ -69,7 +69,7 @@ class BucketMajorCascades(SenderCascades):
     tap, bucket 0, as one contiguous copy of ``s(t)``: the memory traffic of one copy
     of the buckets. Storing bucket-last instead makes the tap a strided write over every
     cache line and the product one small matrix per signal row: about twice the time.
-    :meth:`delayed` returns (len(delays), K+1, *shape)."""
+    :meth:`delayed` returns ``(len(delays), K+1, *shape)``."""
 
     chunk = 16384
 

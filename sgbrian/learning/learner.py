@@ -15,7 +15,7 @@ TRAINABLE = ("w", "v", "b", "d")
 
 
 class OnlineLearner:
-    """Trains an :class:`~sgbrian.builder.SGNetwork` inside its Brian2 run.
+    """Trains an :class:`~sgbrian.sgnetwork.SGNetwork` inside its Brian2 run.
 
     ``loss``: :class:`~sgbrian.losses.MSELoss` or :class:`~sgbrian.losses.CrossEntropyLoss`.
     ``rule``: a gradient method of :data:`~sgbrian.learning.METHODS`: 'exact' (online, one

@@ -1,6 +1,6 @@
 """How much memory a run of the learner needs, and the refusal when the machine lacks it.
 
-A run of ``batch_size`` = B samples side by side, each batch T steps long, needs at most
+A run of ``batch_size`` = B samples side by side, each batch T steps long, needs at most::
 
     network  = B x N_net                        (Brian2's arrays of the replica: groups,
                                                  synapses, payload histories)
