@@ -41,8 +41,8 @@ numpydoc_xref_aliases = {
     "NeuronSpec": "sgbrian.specs.NeuronSpec",
     "ConnectionSpec": "sgbrian.specs.ConnectionSpec",
     "SGNetwork": "sgbrian.sgnetwork.SGNetwork",
-    "Layer": "sgbrian.network.Layer",
-    "Nonlinearity": "sgbrian.equations.Nonlinearity",
+    "Layer": "sgbrian.layers.Layer",
+    "Nonlinearity": "sgbrian.nonlinearities.Nonlinearity",
 }
 numpydoc_xref_ignore = {"or", "of", "optional", "default", "shape", "each", "per", "one",
                         "and", "a", "the", "in", "array", "array_like", "callable", "steps",

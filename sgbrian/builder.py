@@ -4,8 +4,9 @@ from dataclasses import replace
 import numpy as np
 from brian2 import defaultclock, ms
 
-from .equations import nonlinearity
-from .network import analog_layer, connect, monitors_for, neuron_layer, spike_layer
+from .nonlinearities import nonlinearity
+from .layers import analog_layer, neuron_layer, spike_layer
+from .network import connect, monitors_for
 from .sgnetwork import SGNetwork
 from .specs import EXTENSIONS, UNSET, ConnectionSpec, NeuronSpec, from_keywords
 from .validation import check_choice, check_int, check_time, delay_steps
@@ -58,7 +59,7 @@ def feedforward(sizes, *, neuron=None, readout=None, connection=None, signal=Non
         Monitors to make: any of 'spikes', 'signals', 'buckets'.
     seed : int
         Seed of every random draw.
-    K, tau, theta, hidden, output, bucket_weights, payload, schedule, drive, extra, parameters, namespace, method_options, delay, max_delay, random_delays, homogeneous_delay, p_connect, weight_scale
+    K, tau, theta, hidden, output, bucket_weights, payload, schedule, drive, extra, parameters, namespace, method_options, delay, max_delay, random_delays, homogeneous_delay, p_connect, weight_scale : as in NeuronSpec and ConnectionSpec
         The same settings as keywords (as before the specs; not both): the neuron
         settings apply to every layer, ``hidden`` and ``output`` are the nonlinearities of
         the hidden layers and the readout, the extensions apply to the hidden layers, and

@@ -33,7 +33,13 @@ PAYLOADS = ("integer", "binary", "analog")
 
 
 def encoder_equations():
-    """State of a sigma-delta encoder: ``theta``, ``r`` and ``q``."""
+    """State of a sigma-delta encoder.
+
+    Returns
+    -------
+    Equations
+        ``theta`` (threshold), ``r`` (reconstruction) and ``q`` (payload of this step).
+    """
     return Equations("theta : 1 (constant)\nr : 1\nq : 1")
 
 
@@ -41,8 +47,19 @@ def encoder_code(payload="integer", history=False):
     """Per-step encoder code (runs after this step's events have arrived).
 
     ``q = round((y - r)/theta)`` (clipped to [-1, 1] for ``payload='binary'``,
-    unrounded for ``'analog'``) and ``r += q*theta``; with ``history=True`` q also goes
-    into the sender's payload ring buffer (``sgbrian.history``).
+    unrounded for ``'analog'``) and ``r += q*theta``.
+
+    Parameters
+    ----------
+    payload : str
+        'integer', 'binary' or 'analog'.
+    history : bool
+        Also store q in the sender's payload ring buffer (:mod:`sgbrian.history`).
+
+    Returns
+    -------
+    str
+        Brian2 abstract code.
     """
     check_choice("payload", payload, PAYLOADS)
     lines = []
@@ -57,11 +74,20 @@ def encoder_code(payload="integer", history=False):
 
 
 def payload_expression(delay_steps, max_lag):
-    """Presynaptic payload seen by a synapse at delivery: the sender's ``q`` now
-    (no history: every delay is 0), or its payload ``d`` steps ago from its ring buffer
-    (``sgbrian.history``). ``delay_steps`` is an int (homogeneous delay) or ``None``
-    (per-synapse delays: ``d`` from the synapse's own ``delay``, in ``_lag_steps``).
-    O(1) per event for any delay.
+    """Presynaptic payload seen by a synapse at delivery. O(1) per event for any delay.
+
+    Parameters
+    ----------
+    delay_steps : int or None
+        A homogeneous delay in steps, or None for per-synapse delays (``d`` from the
+        synapse's own ``delay``, in ``_lag_steps``).
+    max_lag : int
+        The sender's history in steps (0: no history, every delay is 0).
+
+    Returns
+    -------
+    str
+        The sender's ``q`` now, or its payload ``d`` steps ago read from its ring buffer.
     """
     if max_lag == 0:
         return "q_pre"
@@ -70,12 +96,29 @@ def payload_expression(delay_steps, max_lag):
 
 
 def sigma_delta(y, theta, payload="integer", level=0.0):
-    """Encode the sampled signals ``y`` (steps x channels) offline with numpy.
+    """Encode sampled signals offline with numpy: the same encoder as the Brian2 code, for
+    analyses on given signals.
 
-    Returns ``(q, r)``: payloads and reconstructions, same shape as ``y``. This is the
-    same encoder as the Brian2 code, for analyses on given signals. ``level`` is the
-    reconstruction before the first sample (an encoder's current ``r``; default 0).
+    Parameters
+    ----------
+    y : array_like
+        Steps x channels (1-D: one channel).
+    theta : float or array_like
+        Threshold (> 0; scalar or per channel).
+    payload : str
+        'integer', 'binary' or 'analog'.
+    level : float or array_like
+        The reconstruction before the first sample (an encoder's current ``r``).
 
+    Returns
+    -------
+    q : ndarray
+        Payloads, same shape as ``y``.
+    r : ndarray
+        Reconstructions, same shape as ``y``.
+
+    Examples
+    --------
     >>> q, r = sigma_delta([0.0, 0.26, 0.31, 0.1], theta=0.1)
     >>> q.ravel().tolist(), r.ravel().round(4).tolist()    # |y - r| <= theta / 2
     ([0.0, 3.0, 0.0, -2.0], [0.0, 0.3, 0.3, 0.1])
@@ -99,10 +142,25 @@ def sigma_delta(y, theta, payload="integer", level=0.0):
 def analog_input(signal, sample_dt, theta, name=None):
     """Analog signals turned into a sigma-delta spike source (a ``NeuronGroup``).
 
-    ``signal`` has shape (samples, channels); sample n is the value on
-    ``[t_offset + n*sample_dt, t_offset + (n+1)*sample_dt)`` (a ``TimedArray``; the shared
-    variable ``t_offset``, 0 ms by default, lets a new input start at the current time).
-    Each channel is encoded with threshold ``theta`` (scalar or one per channel).
+    Sample n is the value on ``[t_offset + n*sample_dt, t_offset + (n+1)*sample_dt)`` (a
+    ``TimedArray``; the shared variable ``t_offset``, 0 ms by default, lets a new input
+    start at the current time).
+
+    Parameters
+    ----------
+    signal : array_like
+        Samples x channels.
+    sample_dt : Quantity
+        Time between samples.
+    theta : float or array_like
+        Threshold (> 0; scalar or one per channel).
+    name : str, optional
+        Name of the group.
+
+    Returns
+    -------
+    NeuronGroup
+        The encoder group.
     """
     values = check_signal(signal)
     check_time("sample_dt", sample_dt)
@@ -118,7 +176,25 @@ def analog_input(signal, sample_dt, theta, name=None):
 
 
 def check_signal(signal, channels=None):
-    """``signal`` as a finite (samples, channels) float array (1-D: one channel)."""
+    """A signal as a finite float array.
+
+    Parameters
+    ----------
+    signal : array_like
+        Samples x channels (1-D: one channel).
+    channels : int, optional
+        The number of channels it must have.
+
+    Returns
+    -------
+    ndarray
+        Shape (samples, channels).
+
+    Raises
+    ------
+    ValueError
+        Not finite, empty, or the wrong number of channels.
+    """
     values = check_finite("signal", signal)
     if values.ndim == 1:
         values = values[:, None]
@@ -133,14 +209,46 @@ def set_stimulus(group, values, sample_dt, start=0 * second):
 
     The ``TimedArray`` keeps one name per group, so the generated code (and Cython's
     cache) stays the same when the input changes.
+
+    Parameters
+    ----------
+    group : NeuronGroup
+        An analog input group.
+    values : ndarray
+        Samples x channels.
+    sample_dt : Quantity
+        Time between samples.
+    start : Quantity
+        When the new input begins.
     """
     group.namespace["stimulus"] = TimedArray(values, dt=sample_dt, name=f"{group.name}_stimulus")
     group.t_offset = start
 
 
 def check_spike_trains(n, indices, times):
-    """Validate spike trains for ``n`` channels; return ``(indices, times)`` as int array
-    and time Quantity."""
+    """Validate spike trains.
+
+    Parameters
+    ----------
+    n : int
+        Number of channels.
+    indices : array_like
+        Channel of each spike (0 <= i < n).
+    times : Quantity
+        Time of each spike (>= 0).
+
+    Returns
+    -------
+    indices : ndarray
+        As ints.
+    times : Quantity
+        As times.
+
+    Raises
+    ------
+    ValueError
+        Unequal lengths, an index out of range, or a time that is negative or not a time.
+    """
     n = check_int("n (number of input channels)", n, 1)
     indices = np.asarray(check_finite("indices", indices))
     if indices.size and (np.any(indices != np.round(indices)) or indices.min() < 0
@@ -169,8 +277,24 @@ def check_spike_trains(n, indices, times):
 def spike_input(n, indices, times, name=None):
     """Given spike trains as a source: a ``SpikeGeneratorGroup`` of ``n`` channels.
 
-    Raw spikes are impulses (docs/spec.md section 3): each one lifts bucket 1 of its targets
-    by ``w`` and has no tap 0.
+    Raw spikes are impulses (docs/spec.md section 3): each one lifts bucket 1 of its
+    targets by ``w`` and has no tap 0.
+
+    Parameters
+    ----------
+    n : int
+        Number of channels.
+    indices : array_like
+        Channel of each spike.
+    times : Quantity
+        Time of each spike.
+    name : str, optional
+        Name of the group.
+
+    Returns
+    -------
+    SpikeGeneratorGroup
+        The source.
     """
     indices, times = check_spike_trains(n, indices, times)
     return SpikeGeneratorGroup(n, indices, times, name=name or "spike_input*")

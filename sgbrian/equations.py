@@ -21,79 +21,24 @@ and any output nonlinearity ``y = f(x)`` given as a Brian2 expression with its
 derivative (:class:`Nonlinearity`; built in: relu, linear, softplus, tanh, sigmoid,
 :func:`leaky_relu`). The result is still plain ``Equations``.
 """
-import functools
-from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Equations, second
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions, get_unit
-from brian2.utils.stringtools import get_identifiers
 
+from .nonlinearities import (NONLINEARITIES, NUMPY_FUNCTIONS, OUTPUTS, Nonlinearity,
+                             compiled_expression, leaky_relu, nonlinearity)
 from .validation import check_choice, check_int, check_time
+
+#: The nonlinearities' names are re-exported: ``sgbrian.equations.Nonlinearity`` keeps working.
+__all__ = ["NONLINEARITIES", "NUMPY_FUNCTIONS", "OUTPUTS", "Nonlinearity", "compiled_expression",
+           "leaky_relu", "nonlinearity", "MAX_BUCKETS", "RESERVED", "is_reserved", "unit_name",
+           "extension_equations", "bucket_time_constants", "bateman_amplification",
+           "cascade_equations", "weighted_sum", "output_equations", "neuron_equations",
+           "synapse_bucket_equations"]
 
 #: Largest number of buckets the package accepts (the issue asks for K <= 32 at least).
 MAX_BUCKETS = 256
-
-#: Functions a nonlinearity or drive term may use, with their numpy forms (the learner
-#: evaluates them); Brian2 has each under the same name.
-NUMPY_FUNCTIONS = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt,
-                   "abs": np.abs, "sin": np.sin, "cos": np.cos, "clip": np.clip,
-                   "int": lambda z: np.asarray(z, dtype=float), "inf": np.inf, "pi": np.pi}
-
-
-@functools.lru_cache(maxsize=None)
-def compiled_expression(code):
-    """``code`` compiled once (the learner evaluates it at every step)."""
-    return compile(code, "<nonlinearity>", "eval")
-
-
-@dataclass(frozen=True)
-class Nonlinearity:
-    """An output nonlinearity ``y = f(x)``: ``expression`` and its ``derivative`` f'(x),
-    both Brian2 expressions in ``x`` (functions: ``NUMPY_FUNCTIONS``). The neuron's
-    equations use the expression; the learner evaluates both with numpy."""
-    name: str
-    expression: str
-    derivative: str
-
-    def __post_init__(self):
-        for field_name in ("expression", "derivative"):
-            code = getattr(self, field_name)
-            unknown = get_identifiers(code) - {"x"} - set(NUMPY_FUNCTIONS)
-            if not isinstance(code, str) or unknown:
-                raise ValueError(f"output {field_name} must be an expression in x using "
-                                 f"{sorted(NUMPY_FUNCTIONS)}; {code!r} uses {sorted(unknown)}")
-
-    def _eval(self, code, x):
-        with np.errstate(over="ignore"):
-            value = np.asarray(eval(compiled_expression(code), {"__builtins__": {}},
-                                    {**NUMPY_FUNCTIONS, "x": x}), dtype=float)
-        return value if value.shape == np.shape(x) else value * np.ones_like(x)
-
-    def __call__(self, x):
-        """f(x) with numpy."""
-        return self._eval(self.expression, x)
-
-    def slope(self, x):
-        """f'(x) with numpy."""
-        return self._eval(self.derivative, x)
-
-
-def leaky_relu(slope=0.01):
-    """``y = x`` for x > 0, ``slope * x`` otherwise."""
-    slope = float(slope)
-    return Nonlinearity(f"leaky_relu({slope:g})", f"x*({slope!r} + {1 - slope!r}*int(x > 0))",
-                        f"{slope!r} + {1 - slope!r}*int(x > 0)")
-
-
-NONLINEARITIES = {
-    "relu": Nonlinearity("relu", "clip(x, 0, inf)", "int(x > 0)"),
-    "linear": Nonlinearity("linear", "x", "1 + 0*x"),
-    "softplus": Nonlinearity("softplus", "log(1 + exp(x))", "1/(1 + exp(-x))"),
-    "tanh": Nonlinearity("tanh", "tanh(x)", "1 - tanh(x)**2"),
-    "sigmoid": Nonlinearity("sigmoid", "1/(1 + exp(-x))", "exp(-x)/(1 + exp(-x))**2"),
-}
-OUTPUTS = tuple(NONLINEARITIES)
 
 #: Names the package's equations, encoder and builder use; extensions may not redefine them.
 RESERVED = ("b", "x", "y", "theta", "r", "q", "I_syn", "tau_gamma", "t_offset", "stimulus",
@@ -101,32 +46,62 @@ RESERVED = ("b", "x", "y", "theta", "r", "q", "I_syn", "tau_gamma", "t_offset", 
             "t_in_timesteps", "lastspike", "not_refractory")
 
 
-def nonlinearity(output, name="output"):
-    """``output`` as a :class:`Nonlinearity`: one of ``OUTPUTS`` by name, or itself."""
-    if isinstance(output, Nonlinearity):
-        return output
-    if isinstance(output, str) and output in NONLINEARITIES:
-        return NONLINEARITIES[output]
-    raise ValueError(f"{name} must be one of {list(OUTPUTS)} or a Nonlinearity(name, "
-                     f"expression, derivative), got {output!r}")
-
-
 def is_reserved(name):
-    """True for the package's own names (including ``U_k``, ``v_k``, ``tau_k``, lags)."""
+    """Whether a name is one of the package's own.
+
+    Parameters
+    ----------
+    name : str
+        A variable or constant name.
+
+    Returns
+    -------
+    bool
+        True for the package's names, including ``U_k``, ``v_k``, ``tau_k`` and lags.
+    """
     import re
     return name in RESERVED or re.fullmatch(r"(U|v|u|tau|q_lag)_\d+", name) is not None
 
 
 def unit_name(value):
-    """The Brian2 unit of ``value`` as written in equations: '1' when dimensionless."""
+    """The Brian2 unit of a value as written in equations.
+
+    Parameters
+    ----------
+    value : Quantity or array_like
+        A value.
+
+    Returns
+    -------
+    str
+        Its unit ('1' when dimensionless).
+    """
     dims = get_dimensions(value)
     return "1" if dims is DIMENSIONLESS else repr(get_unit(dims))
 
 
 def extension_equations(extra=None, parameters=None, K=None):
-    """The user's ``extra`` equations (str or Equations) plus one declaration per extra
-    parameter (``name : unit``, from the value's unit); clashes with the package's
-    names are refused."""
+    """The user's extra equations plus one declaration per extra parameter.
+
+    Parameters
+    ----------
+    extra : str or Equations, optional
+        Extra equations.
+    parameters : dict, optional
+        {name: value}; each is declared ``name : unit`` from the value's unit.
+    K : int, optional
+        Number of buckets (to recognise the package's names).
+
+    Returns
+    -------
+    Equations
+        The extension.
+
+    Raises
+    ------
+    ValueError
+        A name that clashes with the package's.
+    """
     eqs = Equations("")
     if extra is not None:
         eqs = extra if isinstance(extra, Equations) else Equations(str(extra))
@@ -144,14 +119,32 @@ def extension_equations(extra=None, parameters=None, K=None):
 
 
 def bucket_time_constants(K, tau):
-    """Return ``(names, namespace)`` for the bucket time constants.
+    """Names and namespace of the bucket time constants.
 
-    ``tau`` is one time (all buckets share ``tau_gamma``) or K times (``tau_1..tau_K``).
     K equal times are treated as one. Distinct times must be pairwise distinct enough
     for the exact (Bateman) propagator to keep 1e-10 precision: its terms are
     amplified by ``max prod l_m / prod |l_m - l_i|`` (``l = 1/tau``), which must stay
     below 1e6. The values go into the group's namespace, where a user may change them
     between runs; the propagator code refers to them by name.
+
+    Parameters
+    ----------
+    K : int
+        Number of buckets.
+    tau : Quantity
+        One time (all buckets share ``tau_gamma``) or K times (``tau_1..tau_K``).
+
+    Returns
+    -------
+    names : list of str
+        The name of each bucket's time constant.
+    namespace : dict
+        The values by name.
+
+    Raises
+    ------
+    ValueError
+        Not a time > 0, not K times, or times too close for the exact propagator.
     """
     K = check_int("K", K, 1, MAX_BUCKETS)
     check_time("tau", tau)
@@ -170,9 +163,20 @@ def bucket_time_constants(K, tau):
 
 
 def bateman_amplification(taus):
-    """Largest term ``prod_{m=j+1..k} l_m / prod_{m=j..k, m!=i} |l_m - l_i|`` of the
-    distinct-rate propagator (``l_0 = 0`` is the tap, ``l_k = 1/tau_k``); inf if two
-    rates are equal."""
+    """Largest term of the distinct-rate propagator,
+    ``prod_{m=j+1..k} l_m / prod_{m=j..k, m!=i} |l_m - l_i|`` (``l_0 = 0`` is the tap,
+    ``l_k = 1/tau_k``).
+
+    Parameters
+    ----------
+    taus : array_like
+        The K time constants in seconds.
+
+    Returns
+    -------
+    float
+        The amplification (inf if two rates are equal).
+    """
     rates = np.r_[0.0, 1.0 / np.asarray(taus, dtype=float)]
     worst = 0.0
     K = rates.size - 1
@@ -187,9 +191,23 @@ def bateman_amplification(taus):
 
 def cascade_equations(K, tau, prefix="U"):
     """The cascade ``d{prefix}_k/dt = ({prefix}_{k-1} - {prefix}_k)/tau_k``, k = 1..K.
+    ``{prefix}_0`` is a parameter (the tap, held constant between events).
 
-    Returns ``(Equations, namespace)``. ``{prefix}_0`` is a parameter (the tap, held
-    constant between events).
+    Parameters
+    ----------
+    K : int
+        Number of buckets (>= 1).
+    tau : Quantity
+        One time or K times.
+    prefix : str
+        Name of the buckets.
+
+    Returns
+    -------
+    equations : Equations
+        The cascade.
+    namespace : dict
+        Its time constants.
     """
     names, namespace = bucket_time_constants(K, tau)
     lines = [f"{prefix}_0 : 1"]
@@ -199,12 +217,40 @@ def cascade_equations(K, tau, prefix="U"):
 
 
 def weighted_sum(K, weight="v", bucket="U"):
-    """The expression ``weight_0*bucket_0 + ... + weight_K*bucket_K``."""
+    """The expression ``weight_0*bucket_0 + ... + weight_K*bucket_K``.
+
+    Parameters
+    ----------
+    K : int
+        Number of buckets.
+    weight, bucket : str
+        Names of the weights and the buckets.
+
+    Returns
+    -------
+    str
+        The expression.
+    """
     return " + ".join(f"{weight}_{k}*{bucket}_{k}" for k in range(K + 1))
 
 
 def output_equations(drive, output="relu", extra_drive=None):
-    """``x = b + drive (+ extra_drive)`` and ``y = f(x)`` (f: the output nonlinearity)."""
+    """``x = b + drive (+ extra_drive)`` and ``y = f(x)``.
+
+    Parameters
+    ----------
+    drive : str
+        The expression of the synaptic drive.
+    output : str or Nonlinearity
+        The output nonlinearity f.
+    extra_drive : str, optional
+        The user's extra terms of x.
+
+    Returns
+    -------
+    Equations
+        ``b``, ``x`` and ``y``.
+    """
     f = nonlinearity(output)
     if extra_drive is not None and (not isinstance(extra_drive, str) or not extra_drive.strip()):
         raise ValueError(f"drive must be a non-empty string of terms added to x, got {extra_drive!r}")
@@ -218,16 +264,35 @@ def output_equations(drive, output="relu", extra_drive=None):
 
 def neuron_equations(K, tau, output="relu", bucket_weights="neuron", drive=None, extra=None,
                      parameters=None):
-    """Receiver equations of a SpikingGamma neuron; returns ``(Equations, namespace)``.
+    """Receiver equations of a SpikingGamma neuron (docs/spec.md section 1).
 
-    ``bucket_weights='neuron'`` (default): the neuron holds ``U_0..U_K`` and
-    ``v_0..v_K``; ``x = b + sum_k v_k U_k``. ``bucket_weights='synapse'``: the buckets
-    and weights live on the synapses (K+1 states per synapse) and reach the neuron
-    through the summed variable ``I_syn``; ``x = b + I_syn``. ``output``: a name in
-    ``OUTPUTS`` or a :class:`Nonlinearity`. Extensions: ``drive`` (terms added to x, a
-    string), ``extra`` (equations: state variables, differential equations with a Brian2
-    method of their own under ``'gamma_cascade'``, linked or summed inputs), and
-    ``parameters`` ({name: value}; declared here, set by :func:`~sgbrian.network.neuron_layer`).
+    Parameters
+    ----------
+    K : int
+        Number of buckets.
+    tau : Quantity
+        One time or K times.
+    output : str or Nonlinearity
+        A name in ``OUTPUTS`` or a :class:`Nonlinearity`.
+    bucket_weights : str
+        'neuron' (default): the neuron holds ``U_0..U_K`` and ``v_0..v_K``;
+        ``x = b + sum_k v_k U_k``. 'synapse': the buckets and weights live on the
+        synapses (K+1 states per synapse) and reach the neuron through the summed
+        variable ``I_syn``; ``x = b + I_syn``.
+    drive : str, optional
+        Terms added to x.
+    extra : str or Equations, optional
+        Extra equations: state variables, differential equations with a Brian2 method
+        of their own under ``'gamma_cascade'``, linked or summed inputs.
+    parameters : dict, optional
+        {name: value}; declared here, set by :func:`~sgbrian.layers.neuron_layer`.
+
+    Returns
+    -------
+    equations : Equations
+        The neuron's equations.
+    namespace : dict
+        Its constants (the time constants).
     """
     check_choice("bucket_weights", bucket_weights, ("neuron", "synapse"))
     extension = extension_equations(extra, parameters)
@@ -242,10 +307,22 @@ def neuron_equations(K, tau, output="relu", bucket_weights="neuron", drive=None,
 
 
 def synapse_bucket_equations(K, tau):
-    """Per-synapse buckets ``u_k`` and weights ``v_k`` (``bucket_weights='synapse'``).
+    """Per-synapse buckets ``u_k`` and weights ``v_k`` (``bucket_weights='synapse'``); the
+    synapse contributes ``w * sum_k v_k u_k`` to the summed variable ``I_syn``.
 
-    The synapse contributes ``w * sum_k v_k u_k`` to the summed variable ``I_syn``.
-    Returns ``(Equations, namespace)``.
+    Parameters
+    ----------
+    K : int
+        Number of buckets.
+    tau : Quantity
+        One time or K times.
+
+    Returns
+    -------
+    equations : Equations
+        The synapses' equations.
+    namespace : dict
+        Their time constants.
     """
     cascade, namespace = cascade_equations(K, tau, prefix="u")
     weights = Equations("\n".join(f"v_{k} : 1" for k in range(K + 1)))

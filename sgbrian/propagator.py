@@ -29,10 +29,18 @@ from .validation import check_positive
 
 
 def cascade_generator(taus):
-    """Generator ``G`` of the cascade for bucket time constants ``taus`` (seconds).
-
-    ``G`` is (K+1) x (K+1): row 0 (the tap) is zero, ``G[k, k] = -1/tau_k`` and
+    """Generator ``G`` of the cascade: row 0 (the tap) is zero, ``G[k, k] = -1/tau_k`` and
     ``G[k, k-1] = 1/tau_k``.
+
+    Parameters
+    ----------
+    taus : array_like
+        The K time constants in seconds.
+
+    Returns
+    -------
+    ndarray
+        (K+1) x (K+1).
     """
     taus = check_positive("taus", taus).ravel()
     K = taus.size
@@ -44,11 +52,25 @@ def cascade_generator(taus):
 
 
 def cascade_propagator(h, taus):
-    """Exact one-step propagator ``P(h)`` of the cascade, shape (K+1, K+1).
+    """Exact one-step propagator ``P(h)`` of the cascade.
 
-    ``h`` and ``taus`` are in seconds (floats). Equal time constants use the closed
-    form of docs/spec.md section 3; distinct ones the matrix exponential of the generator.
+    Equal time constants use the closed form of docs/spec.md section 3; distinct ones
+    the matrix exponential of the generator.
 
+    Parameters
+    ----------
+    h : float
+        The step in seconds.
+    taus : array_like
+        The K time constants in seconds.
+
+    Returns
+    -------
+    ndarray
+        (K+1) x (K+1): the buckets after a step are ``P @ U``.
+
+    Examples
+    --------
     >>> P = cascade_propagator(0.5, [1.0, 1.0])      # K = 2, a step of half a tau
     >>> P.round(4).tolist()     # rows: the tap, 1 - e^-a and e^-a, then the gamma terms
     [[1.0, 0.0, 0.0], [0.3935, 0.6065, 0.0], [0.0902, 0.3033, 0.6065]]
@@ -179,8 +201,22 @@ class GammaCascadePropagator(StateUpdateMethod):
 
     def can_integrate(self, equations, variables, method_options=None):
         """Whether the equations hold at least one gamma cascade (``dU_k/dt = (U_{k-1} -
-        U_k)/tau_k``) and their other equations can be integrated by the chosen
-        method."""
+        U_k)/tau_k``) and their other equations can be integrated by the chosen method.
+
+        Parameters
+        ----------
+        equations : Equations
+            The group's equations.
+        variables : dict
+            Brian2's variables of the group.
+        method_options : dict, optional
+            ``'others'``: the method for the other equations.
+
+        Returns
+        -------
+        bool
+            Whether this state updater applies.
+        """
         try:
             chains, others = _cascade_chains(equations, variables)
         except (UnsupportedEquationsException, KeyError, TypeError, ValueError):

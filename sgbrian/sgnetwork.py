@@ -6,8 +6,8 @@ import numpy as np
 from brian2 import Network, NetworkOperation, defaultclock, ms
 
 from .encoding import check_signal, check_spike_trains, set_stimulus
-from .network import (analog_layer, connect_pairs, neuron_layer, place_arrivals, place_encoder,
-                      spike_layer)
+from .layers import analog_layer, neuron_layer, place_encoder, spike_layer
+from .network import connect_pairs, place_arrivals
 from .targets import is_standalone
 from .validation import check_int, check_time, delay_steps
 
@@ -38,7 +38,7 @@ class SGNetwork:
 
     @property
     def readout(self):
-        """The readout layer (the last :class:`~sgbrian.network.Layer`)."""
+        """The readout layer (the last :class:`~sgbrian.layers.Layer`)."""
         return self.layers[-1]
 
     @property

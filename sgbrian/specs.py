@@ -4,7 +4,7 @@ A :class:`NeuronSpec` holds what the neurons of one layer share (docs/spec.md se
 1-3: K buckets with their time constants, the sigma-delta threshold, the output
 nonlinearity, payloads, the schedule, extensions); a :class:`ConnectionSpec` how the
 synapses between two layers are drawn (weights, connection probability, delays).
-:func:`sgbrian.feedforward`, :func:`sgbrian.network.neuron_layer` and
+:func:`sgbrian.feedforward`, :func:`sgbrian.layers.neuron_layer` and
 :func:`sgbrian.network.connect` take them; a network keeps each layer's spec
 (``Layer.spec``), so that a copy is ``dataclasses.replace(layer.spec, ...)``::
 
@@ -43,7 +43,7 @@ class NeuronSpec:
         'integer', 'binary' or 'analog' (``sgbrian.encoding``).
     schedule : str
         Order of work in a step: 'exact' or 'genn' (``sgbrian.network``).
-    drive, extra, parameters, namespace, method_options
+    drive, extra, parameters, namespace, method_options : optional
         Extensions of the neuron (``sgbrian.equations.neuron_equations``): extra terms of
         x, extra equations, per-neuron parameters, constants, options of
         ``'gamma_cascade'``.
@@ -62,8 +62,13 @@ class NeuronSpec:
     method_options: object = None
 
     def extensions(self):
-        """The settings that extend the neuron (drive, extra, parameters, namespace,
-        method_options) as a dict."""
+        """The settings that extend the neuron.
+
+        Returns
+        -------
+        dict
+            ``drive``, ``extra``, ``parameters``, ``namespace`` and ``method_options``.
+        """
         return {name: getattr(self, name) for name in EXTENSIONS}
 
 
@@ -110,12 +115,37 @@ class _Unset:
 UNSET = _Unset()
 
 
-def from_keywords(cls, spec, argument, **keywords):
-    """A ``cls`` spec from ``spec`` (an instance or None) and the keywords given one by one
-    (:data:`UNSET`: not given). With ``spec`` None the given keywords fill a default spec; with a
-    spec, a keyword given too is refused (``argument``: the spec's parameter name, for the
-    message).
+def from_keywords(spec_class, spec, argument, **keywords):
+    """A spec from a spec and/or the keywords given one by one.
 
+    With ``spec`` None the given keywords fill a default spec; with a spec, a keyword
+    given too is refused.
+
+    Parameters
+    ----------
+    spec_class : type
+        ``NeuronSpec`` or ``ConnectionSpec``.
+    spec : NeuronSpec or ConnectionSpec or None
+        The spec given.
+    argument : str
+        The spec's parameter name, for the message.
+    **keywords
+        The settings given one by one (:data:`UNSET`: not given).
+
+    Returns
+    -------
+    NeuronSpec or ConnectionSpec
+        The spec.
+
+    Raises
+    ------
+    ValueError
+        A setting given both in ``spec`` and as a keyword.
+    TypeError
+        A keyword that is not a setting of ``spec_class``, or a spec of another class.
+
+    Examples
+    --------
     >>> from_keywords(NeuronSpec, None, "neuron", K=3, theta=UNSET).K
     3
     >>> from_keywords(NeuronSpec, NeuronSpec(K=2), "neuron", K=3)
@@ -123,15 +153,15 @@ def from_keywords(cls, spec, argument, **keywords):
     ...
     ValueError: give K either in neuron= or as a keyword, not both
     """
-    names = {f.name for f in fields(cls)}
+    names = {f.name for f in fields(spec_class)}
     unknown = sorted(set(keywords) - names)
     if unknown:
-        raise TypeError(f"{cls.__name__} has no settings {unknown}")
+        raise TypeError(f"{spec_class.__name__} has no settings {unknown}")
     given = {k: v for k, v in keywords.items() if v is not UNSET}
     if spec is None:
-        return cls(**given)
-    if not isinstance(spec, cls):
-        raise TypeError(f"{argument} must be a {cls.__name__}, got {type(spec).__name__}")
+        return spec_class(**given)
+    if not isinstance(spec, spec_class):
+        raise TypeError(f"{argument} must be a {spec_class.__name__}, got {type(spec).__name__}")
     if given:
         raise ValueError(f"give {', '.join(sorted(given))} either in {argument}= or as a "
                          "keyword, not both")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from brian2 import defaultclock, ms, prefs
 
-from sgbrian.equations import compiled_expression
+from sgbrian.nonlinearities import compiled_expression
 from sgbrian.kernels import trace_kernel
 from sgbrian.learning.adjoint_kernels import kernels as adjoint_kernels
 

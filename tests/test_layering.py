@@ -13,10 +13,11 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "sgbrian"
 LAYERS = [
     # pure helpers: arguments, numbers, kernels
     {"_version", "validation", "kernels", "history", "signals", "targets", "optim",
-     "losses", "metrics", "parallel", "specs"},
+     "losses", "metrics", "parallel", "specs", "nonlinearities"},
     # the model in Brian2: equations, encoder, propagator
     {"equations", "encoding", "propagator"},
     # layers and connections, whole networks, data
+    {"layers"},
     {"network"},
     {"sgnetwork"},
     {"builder", "datasets"},

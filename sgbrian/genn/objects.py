@@ -5,7 +5,8 @@ import numpy as np
 from brian2 import NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, Synapses, second
 
 from ..encoding import encoder_code, encoder_equations, payload_expression
-from ..equations import neuron_equations, nonlinearity
+from ..equations import neuron_equations
+from ..nonlinearities import nonlinearity
 from ..history import PayloadHistory
 from ..network import monitors_for
 from ..validation import check_choice

@@ -9,7 +9,8 @@ import numpy as np
 from brian2 import NetworkOperation, second
 
 from ..encoding import sigma_delta
-from ..equations import Nonlinearity, nonlinearity, unit_name
+from ..equations import unit_name
+from ..nonlinearities import Nonlinearity, nonlinearity
 from ..specs import NeuronSpec
 
 

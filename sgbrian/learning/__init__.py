@@ -17,7 +17,7 @@ encodes, r = y); with ``payload='analog'`` the Brian2 network *is* that model an
 gradients are exact (tests/test_learning.py and tests/test_adjoint.py check them against
 finite differences).
 """
-from ..network import layer_taus
+from ..layers import layer_taus
 from .binding import (Connection, Engine, RunPlan, TrainingDiverged, activation,
                       activation_slope, drive_terms)
 from .buffers import WeightGradient, owned_nbytes

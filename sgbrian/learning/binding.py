@@ -14,8 +14,8 @@ import numpy as np
 from brian2 import ms, second
 
 from ..datasets import batch_inputs
-from ..equations import NUMPY_FUNCTIONS, compiled_expression
-from ..network import layer_taus
+from ..nonlinearities import NUMPY_FUNCTIONS, compiled_expression
+from ..layers import layer_taus
 from ..propagator import cascade_propagator
 from .cascades import SenderCascades
 
