@@ -11,9 +11,22 @@ from .propagator import cascade_propagator
 def layer_activity(layer, monitors, duration):
     """Events, quanta and rates of one layer from its monitors.
 
-    events = number of spike events; quanta = sum ``|q|`` (the payloads);
-    rate = events per neuron per second; max_error = max ``|y - r|`` / theta over all
-    recorded steps (<= 0.5 in integer-payload mode).
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    monitors : dict
+        Its monitors (``'spikes'`` with payload q; ``'signals'`` for the error).
+    duration : Quantity
+        The recorded time.
+
+    Returns
+    -------
+    dict
+        ``neurons``; with spikes recorded ``events`` (spike events), ``quanta`` (sum
+        ``|q|``, the payloads) and ``rate_hz`` (events per neuron per second); with
+        signals recorded ``max_error`` (max ``|y - r|`` / theta over the recorded steps,
+        <= 0.5 with integer payloads).
     """
     spikes = monitors.get("spikes")
     out = {"neurons": layer.n}
@@ -30,18 +43,52 @@ def layer_activity(layer, monitors, duration):
 
 
 def network_activity(net, duration):
-    """``layer_activity`` for every layer of an ``SGNetwork``."""
+    """:func:`layer_activity` for every layer of a network.
+
+    Parameters
+    ----------
+    net : SGNetwork
+        A network built with ``record`` including 'spikes'.
+    duration : Quantity
+        The recorded time.
+
+    Returns
+    -------
+    list of dict
+        One per layer.
+    """
     return [layer_activity(layer, mons, duration) for layer, mons in zip(net.layers, net.monitors)]
 
 
 def bucket_kernels(K, tau, duration, dt, kind="impulse"):
     """Responses of buckets 1..K to an impulse into bucket 1 or a unit step on the tap.
 
-    Computed with the exact propagator: ``u(n dt) = P(dt)^n u(0)``. Returns ``(t, U)``,
-    ``t`` in seconds and ``U`` of shape (K, steps). For equal time constants the
-    impulse response of bucket k is ``tau * gamma.pdf(t; k, tau)`` and the step
-    response ``gamma.cdf(t; k, tau)``.
+    Computed with the exact propagator: ``u(n dt) = P(dt)^n u(0)``. For equal time
+    constants the impulse response of bucket k is ``tau * gamma.pdf(t; k, tau)`` and the
+    step response ``gamma.cdf(t; k, tau)``.
 
+    Parameters
+    ----------
+    K : int
+        Number of buckets.
+    tau : Quantity
+        One time or K times.
+    duration : Quantity
+        Length of the response.
+    dt : Quantity
+        Time step.
+    kind : str
+        'impulse' or 'step'.
+
+    Returns
+    -------
+    t : ndarray
+        Times in seconds.
+    U : ndarray
+        Shape (K, steps).
+
+    Examples
+    --------
     >>> from brian2 import ms
     >>> t, U = bucket_kernels(2, 1 * ms, 3 * ms, 1 * ms)     # impulse into bucket 1
     >>> U.round(4).tolist()                  # e^(-t/tau) and (t/tau) e^(-t/tau)
@@ -61,13 +108,33 @@ def bucket_kernels(K, tau, duration, dt, kind="impulse"):
 
 
 def delay_kernel(v, K, tau, t):
-    """The smoothed delay kernel of bucket weights ``v`` (length K+1), on times ``t`` (s).
+    """The smoothed delay kernel of bucket weights ``v``.
 
     For equal time constants bucket k responds to an impulse with the gamma density of
     order k, so the weighted sum is ``h(t) = sum_{k>=1} v_k gamma.pdf(t; k, tau)`` (tap 0
-    adds ``v_0`` times the input itself, a zero-delay term, returned separately). Returns
-    ``(h, v_0, mean_delay, spread)``: mean and standard deviation (seconds) of the
-    mixture of gamma densities weighted by ``|v_k|``, the kernel's delay and smoothing.
+    adds ``v_0`` times the input itself, a zero-delay term, returned separately).
+
+    Parameters
+    ----------
+    v : array_like
+        K+1 bucket weights.
+    K : int
+        Number of buckets.
+    tau : Quantity
+        The (one) time constant.
+    t : array_like
+        Times in seconds.
+
+    Returns
+    -------
+    h : ndarray
+        The kernel on ``t``.
+    v_0 : float
+        The tap's weight.
+    mean_delay : float
+        Mean of the mixture of gamma densities weighted by ``|v_k|``, in seconds.
+    spread : float
+        Its standard deviation, in seconds.
     """
     import scipy.stats
     tau_s = float(tau / second)
@@ -85,17 +152,42 @@ def delay_kernel(v, K, tau, t):
 
 
 def class_tuning(outputs, labels, start_step, n_classes):
-    """Mean readout of every output neuron for every true class, (n_classes x n_out),
-    from recorded outputs (samples x steps x n_out), averaged over steps >= start_step."""
+    """Mean readout of every output neuron for every true class.
+
+    Parameters
+    ----------
+    outputs : array_like
+        Recorded outputs, samples x steps x n_out.
+    labels : array_like
+        The true class of each sample.
+    start_step : int
+        First step averaged.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    ndarray
+        n_classes x n_out.
+    """
     means = np.array([o[start_step:].mean(axis=0) for o in outputs])
     labels = np.asarray(labels)
     return np.array([means[labels == c].mean(axis=0) for c in range(n_classes)])
 
 
 def spike_count_baseline(task):
-    """Accuracy of a nearest-class-mean classifier on per-channel spike counts.
+    """Accuracy of a nearest-class-mean classifier on per-channel spike counts. For a
+    timing-only task it sits near chance (1 / n_classes).
 
-    For a timing-only task this should sit near chance (1 / n_classes).
+    Parameters
+    ----------
+    task : TaskData
+        A classification task with spike inputs.
+
+    Returns
+    -------
+    float
+        Test accuracy.
     """
     def counts(sample):
         return np.bincount(np.asarray(sample.input[0], int), minlength=task.n_inputs)
@@ -110,8 +202,30 @@ def spike_count_baseline(task):
 
 def neuron_response(K, tau, v, duration, dt, kind="impulse"):
     """Response ``sum_k v_k U_k(t)`` of one neuron to an impulse into bucket 1 or a unit
-    step on the tap (buckets from :func:`bucket_kernels`; ``v`` has K+1 entries, ``v_0``
-    weighs the tap). Returns ``(t, response)``."""
+    step on the tap (buckets from :func:`bucket_kernels`).
+
+    Parameters
+    ----------
+    K : int
+        Number of buckets.
+    tau : Quantity
+        One time or K times.
+    v : array_like
+        K+1 weights (``v_0`` weighs the tap).
+    duration : Quantity
+        Length of the response.
+    dt : Quantity
+        Time step.
+    kind : str
+        'impulse' or 'step'.
+
+    Returns
+    -------
+    t : ndarray
+        Times in seconds.
+    response : ndarray
+        The response.
+    """
     v = np.asarray(v, dtype=float)
     if v.shape != (K + 1,):
         raise ValueError(f"v must have shape ({K + 1},), got {v.shape}")
@@ -123,9 +237,22 @@ def neuron_response(K, tau, v, duration, dt, kind="impulse"):
 def encoding_tradeoff(signal, thetas, payload="integer", dt=None):
     """Reconstruction error and traffic of sigma-delta coding as theta varies.
 
-    For each theta: max and RMS of ``|y - r|`` (in units of theta and absolute), events and
-    quanta per channel per second (if ``dt`` is given, else per time sample). Returns a list of
-    dicts, one per theta.
+    Parameters
+    ----------
+    signal : array_like
+        Steps x channels.
+    thetas : sequence of float
+        Thresholds (> 0).
+    payload : str
+        'integer', 'binary' or 'analog'.
+    dt : Quantity, optional
+        Time step (rates per second; without it, per sample).
+
+    Returns
+    -------
+    list of dict
+        One per theta: max and RMS of ``|y - r|`` (in units of theta and absolute),
+        events and quanta per channel per second (or per sample).
     """
     signal = np.atleast_2d(np.asarray(signal, dtype=float).T).T
     seconds = signal.shape[0] * float(dt / second) if dt is not None else signal.shape[0]
@@ -145,7 +272,19 @@ def unrolled_readout_gradients(learner, sample):
     """The readout's gradients (w into the readout, v and b of the readout) computed the
     unrolled, BPTT way: record the whole trajectory (the readout's buckets and the
     senders' signals at every step), then sum over time. Memory grows with the sequence
-    length; the online learner's does not. Returns a dict like ``learner.gradients``.
+    length; the online learner's does not.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        A learner of a network with one hidden layer.
+    sample : Sample
+        The sample run.
+
+    Returns
+    -------
+    dict
+        Like ``learner.gradients``.
     """
     from brian2 import SpikeMonitor, StateMonitor
     net, conn = learner.net, learner.connections[-1]

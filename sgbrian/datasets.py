@@ -1,119 +1,48 @@
-"""Samples and datasets for training and evaluation."""
-from dataclasses import dataclass
-from typing import Optional
-
+"""Datasets for training and evaluation: inputs of batches side by side, and spike
+datasets in the HDF5 layout of SHD and SSC (read, written, synthetic). The samples
+themselves: :mod:`sgbrian.samples` (re-exported here)."""
 import numpy as np
 from brian2 import second
 
-from .validation import check_choice, check_int, check_time
+from .samples import Sample, TaskData, regrid
+from .validation import check_int, check_time
 
-
-@dataclass
-class Sample:
-    """One training or test sample.
-
-    ``input``: array (n_steps, channels) of analog values, one per dt, or a tuple
-    ``(indices, times)`` of spike trains with times in [0, n_steps*dt).
-    ``target``: array (n_steps, n_out) for MSE, a function of time (called with the step
-    times ``n * dt`` as a Brian2 quantity; give ``dt``), or an int class label for
-    cross-entropy. ``weight``: optional per-step loss weight (n_steps,).
-    """
-    input: object
-    target: object
-    n_steps: int
-    weight: Optional[np.ndarray] = None
-    dt: object = None
-
-    def __post_init__(self):
-        if callable(self.target):
-            if self.dt is None:
-                raise ValueError("dt must be given when target is a function of t")
-            self.target = np.asarray(self.target(np.arange(self.n_steps) * self.dt), dtype=float)
-        if isinstance(self.input, tuple):
-            indices, times = self.input
-            if len(indices) != len(times):
-                raise ValueError("input indices and times must have the same length")
-        else:
-            self.input = self._rows("input", self.input)
-        if not isinstance(self.target, (int, np.integer)):
-            self.target = self._rows("target", self.target)
-        if self.weight is not None:
-            self.weight = np.asarray(self.weight, dtype=float)
-            if self.weight.shape != (self.n_steps,):
-                raise ValueError(f"weight must have shape ({self.n_steps},)")
-
-    def _rows(self, name, values):
-        """``values`` as a finite (n_steps, channels) float array."""
-        values = np.asarray(values, dtype=float)
-        if values.ndim == 1:
-            values = values[:, None]
-        if values.shape[0] != self.n_steps:
-            raise ValueError(f"{name} must have n_steps = {self.n_steps} rows, got {values.shape[0]}")
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"{name} must be finite (no NaN or inf)")
-        return values
-
-
-@dataclass
-class TaskData:
-    """A generated task: train and test samples plus what the task is about."""
-    name: str
-    train: list
-    test: list
-    dt: object
-    n_inputs: int
-    n_outputs: int
-    loss: str                      # 'mse' or 'cross_entropy'
-    description: str = ""
-
-    def dense(self, split="train", dt=None):
-        """The samples of ``split`` ('train' or 'test') as dense arrays on the grid ``dt``
-        (default: the task's; a coarser ``dt`` must be a whole multiple, and goes through
-        ``regrid``), for other tools (e.g. a BPTT library).
-
-        Returns ``(inputs, targets, weights, lengths)``: ``inputs`` (samples, steps,
-        channels), spike counts per step for spike inputs (spike at t in step
-        floor(t / dt)) or the sampled analog values; ``targets`` an int array of labels
-        (cross-entropy) or (samples, steps, n_out) values (MSE); ``weights`` (samples,
-        steps) per-step loss weights (1 where the sample gives none, 0 after its end);
-        ``lengths`` the steps of each sample. Samples shorter than the longest are
-        padded with zeros.
-        """
-        check_choice("split", split, ("train", "test"))
-        task = self if dt is None or abs(float(dt / self.dt) - 1) < 1e-9 else regrid(self, dt)
-        samples = getattr(task, split)
-        if not samples:
-            raise ValueError(f"the task has no {split} samples")
-        lengths = np.array([s.n_steps for s in samples])
-        steps = int(lengths.max())
-        inputs = np.zeros((len(samples), steps, self.n_inputs))
-        weights = np.zeros((len(samples), steps))
-        mse = self.loss == "mse"
-        targets = np.zeros((len(samples), steps, self.n_outputs)) if mse else \
-            np.array([int(s.target) for s in samples])
-        for k, s in enumerate(samples):
-            n = s.n_steps
-            if isinstance(s.input, tuple):
-                indices = np.asarray(s.input[0], int)
-                bins = np.floor(np.asarray(s.input[1] / task.dt) + 1e-9).astype(int)
-                np.add.at(inputs[k], (bins, indices), 1.0)
-            else:
-                inputs[k, :n] = s.input
-            weights[k, :n] = 1.0 if s.weight is None else s.weight
-            if mse:
-                targets[k, :n] = s.target
-        return inputs, targets, weights, lengths
+#: ``Sample``, ``TaskData`` and ``regrid`` are re-exported: ``sgbrian.datasets.Sample`` works.
+__all__ = ["Sample", "TaskData", "regrid", "batch_inputs", "load_shd", "write_shd",
+           "synthetic_shd"]
 
 
 def batch_inputs(batches, copies, gap, dt, channels, length=None):
     """One input timeline for a list of batches, each ``copies`` samples side by side.
 
     Batch j lasts ``max(n_steps) + gap`` steps (or ``length`` steps each, when given: at
-    least that); copy b of it reads channels
-    ``b * channels .. (b + 1) * channels - 1`` and holds sample ``batches[j][b]`` from the
-    batch's first step (silence after it ends, and in copies without a sample). Returns
-    ``(input, starts, lengths)``: an array (steps, copies * channels) or
-    ``(indices, times)``, the first step and the length of each batch.
+    least that); copy b of it reads channels ``b * channels .. (b + 1) * channels - 1`` and
+    holds sample ``batches[j][b]`` from the batch's first step (silence after it ends,
+    and in copies without a sample).
+
+    Parameters
+    ----------
+    batches : list of list of Sample
+        The batches.
+    copies : int
+        Samples side by side.
+    gap : int
+        Silent steps after each batch.
+    dt : Quantity
+        Time step.
+    channels : int
+        Input channels of one copy.
+    length : int, optional
+        Steps of every batch.
+
+    Returns
+    -------
+    input : ndarray or tuple
+        An array (steps, copies * channels) or ``(indices, times)``.
+    starts : list of int
+        The first step of each batch.
+    lengths : list of int
+        The length of each batch.
     """
     lengths = np.array([max(s.n_steps for s in batch) + gap for batch in batches])
     if length is not None:
@@ -138,10 +67,33 @@ def batch_inputs(batches, copies, gap, dt, channels, length=None):
 
 def load_shd(path, dt, duration, channels=700, max_samples=None):
     """Samples from a Spiking Heidelberg Digits HDF5 file (``spikes/times`` in seconds,
-    ``spikes/units``, ``labels``), as used by SHD and SSC.
+    ``spikes/units``, ``labels``), as used by SHD and SSC. Needs ``h5py``.
 
     Spikes after ``duration`` are dropped; spikes of one unit within one time step are
-    merged into one (the payload of a raw spike is 1). Needs ``h5py``.
+    merged into one (the payload of a raw spike is 1).
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    dt : Quantity
+        Time step.
+    duration : Quantity
+        Length of each sample.
+    channels : int
+        Input channels.
+    max_samples : int, optional
+        Read only the first ones.
+
+    Returns
+    -------
+    list of Sample
+        One per sample of the file.
+
+    Raises
+    ------
+    ValueError
+        A file that is not in that layout (named, with what is missing).
     """
     import h5py
     check_time("dt", dt)
@@ -181,9 +133,20 @@ def load_shd(path, dt, duration, channels=700, max_samples=None):
 
 
 def write_shd(path, times, units, labels, extra=None):
-    """Write spike trains in the HDF5 layout of the Spiking Heidelberg Digits:
-    ``spikes/times`` (one float array per sample, seconds), ``spikes/units`` (one uint16
-    array per sample), ``labels`` (uint16), and optional ``extra/<name>`` arrays. Needs h5py.
+    """Write spike trains in the HDF5 layout of the Spiking Heidelberg Digits. Needs h5py.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    times : list of array_like
+        Spike times of each sample, in seconds.
+    units : list of array_like
+        Channel of each spike (uint16).
+    labels : array_like
+        Class of each sample (uint16).
+    extra : dict, optional
+        Arrays written as ``extra/<name>``.
     """
     import h5py
     if not len(times) == len(units) == len(labels):
@@ -208,12 +171,36 @@ def synthetic_shd(path, n_samples, channels=700, classes=20, duration=1 * second
 
     Class c has a template in which every channel fires exactly once, at a time drawn
     uniformly in ``[3 jitter, duration - 3 jitter]``. A sample of class c is its template
-    with Gaussian ``jitter`` (default 2 ms) on every spike plus Poisson noise spikes at
-    ``noise_rate`` (default 2 Hz) per channel, the same for every class: spike counts
-    carry no class information, only timing does. Labels cycle through the classes in
-    a seeded random order. Same seed, same file. ``template_seed`` (default ``seed``)
-    draws the class templates: a test set shares its training set's templates and
-    ``template_seed`` but has a ``seed`` of its own. Returns ``path``.
+    with Gaussian ``jitter`` on every spike plus Poisson noise spikes at ``noise_rate`` per
+    channel, the same for every class: spike counts carry no class information, only
+    timing does. Labels cycle through the classes in a seeded random order.
+
+    Parameters
+    ----------
+    path : str
+        The file written.
+    n_samples : int
+        Number of samples.
+    channels : int
+        Input channels.
+    classes : int
+        Number of classes.
+    duration : Quantity
+        Length of a sample.
+    jitter : Quantity, optional
+        Standard deviation of the spike jitter (default 2 ms).
+    noise_rate : Quantity, optional
+        Noise spikes per channel (default 2 Hz).
+    seed : int
+        Seed of the samples. Same seed, same file.
+    template_seed : int, optional
+        Seed of the class templates (default ``seed``): a test set shares its training
+        set's templates but has a ``seed`` of its own.
+
+    Returns
+    -------
+    str
+        ``path``.
     """
     from brian2 import Hz, ms
     n_samples = check_int("n_samples", n_samples, 1)
@@ -247,38 +234,3 @@ def synthetic_shd(path, n_samples, channels=700, classes=20, duration=1 * second
         units.append(u[order])
     write_shd(path, times, units, labels)
     return path
-
-
-def regrid(task, dt):
-    """The same task on a coarser grid ``dt`` (a whole multiple of ``task.dt``).
-
-    Analog inputs, targets and weights are sampled at every ``dt`` (t = n dt); spike
-    times are binned (step = floor(t / dt)) and spikes of one channel that fall into one
-    step are merged: that loss of timing is what a coarse dt costs.
-
-    >>> from brian2 import ms
-    >>> spikes = (np.array([0, 0, 1]), [0.1, 0.3, 0.25] * ms)       # (channels, times)
-    >>> task = TaskData("demo", [Sample(spikes, 1, 10)], [], 0.1 * ms, 2, 2, "cross_entropy")
-    >>> indices, times = regrid(task, 0.5 * ms).train[0].input      # channel 0 merged
-    >>> indices.tolist(), (times / ms).tolist()
-    ([0, 1], [0.0, 0.0])
-    """
-    factor = float(dt / task.dt)
-    if factor < 1 - 1e-9 or abs(factor - round(factor)) > 1e-6:
-        raise ValueError(f"dt must be a whole multiple of the task's dt ({task.dt}), got {dt}")
-    factor = int(round(factor))
-
-    def convert(s):
-        n = s.n_steps // factor
-        weight = None if s.weight is None else s.weight[:n * factor:factor]
-        target = s.target if isinstance(s.target, (int, np.integer)) else s.target[:n * factor:factor]
-        if isinstance(s.input, tuple):
-            indices = np.asarray(s.input[0], int)
-            steps = np.floor(np.asarray(s.input[1] / dt) + 1e-9).astype(int)
-            keep = steps < n
-            pairs = np.unique(np.stack([indices[keep], steps[keep]]), axis=1)
-            return Sample((pairs[0], pairs[1] * dt), target, n, weight)
-        return Sample(s.input[:n * factor:factor], target, n, weight)
-
-    return TaskData(task.name, [convert(s) for s in task.train], [convert(s) for s in task.test],
-                    dt, task.n_inputs, task.n_outputs, task.loss, task.description)

@@ -17,6 +17,7 @@ from brian2 import Hz, defaultclock, ms, second
 from .builder import feedforward
 from .datasets import Sample, TaskData, load_shd, regrid, synthetic_shd  # noqa: F401  (regrid, kept importable here)
 from .signals import band_limited_noise
+from .specs import ConnectionSpec, NeuronSpec
 from .validation import check_int, check_time
 
 
@@ -98,15 +99,14 @@ def itd_network(task, hidden=48, K=2, tau=0.1 * ms, readout_tau=2 * ms, max_dela
     bucket weights and a bias of -1.2: one spike alone lifts x to at most 1, so only
     arrivals within about 0.2 ms of each other drive the neuron. The readout's buckets
     are slower (``readout_tau``) to integrate the evidence."""
-    net = feedforward([2, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
-                      spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
-                      random_delays=True, seed=seed)
+    net = feedforward([2, hidden, task.n_outputs], neuron=NeuronSpec(K=K, tau=tau, theta=0.05),
+                      readout=NeuronSpec(K=K, tau=readout_tau, theta=0.05, output="linear"),
+                      connection=ConnectionSpec(max_delay=[max_delay, 0 * ms], random_delays=True),
+                      spikes=task.train[0].input, seed=seed)
     net.synapses[0].w = 1.0
     net.layers[1].group.b = bias
     for k in range(K + 1):
         setattr(net.layers[1].group, f"v_{k}", 1.0)
-    net.layers[2].group.namespace["tau_gamma"] = readout_tau
-    net.layers[2].tau = readout_tau
     return net
 
 

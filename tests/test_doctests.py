@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 MODULES = ["sgbrian.propagator", "sgbrian.encoding", "sgbrian.optim", "sgbrian.analysis",
-           "sgbrian.datasets", "sgbrian.genn.spec", "sgbrian.specs"]
+           "sgbrian.samples", "sgbrian.genn.spec", "sgbrian.specs"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,7 +13,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "sgbrian"
 LAYERS = [
     # pure helpers: arguments, numbers, kernels
     {"_version", "validation", "kernels", "history", "signals", "targets", "optim",
-     "losses", "metrics", "parallel", "specs", "nonlinearities"},
+     "losses", "metrics", "parallel", "specs", "nonlinearities",
+     "samples"},
     # the model in Brian2: equations, encoder, propagator
     {"equations", "encoding", "propagator"},
     # layers and connections, whole networks, data
