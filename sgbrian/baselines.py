@@ -29,9 +29,17 @@ import numpy as np
 from brian2 import defaultclock, ms, prefs
 
 from .experiments import EXPERIMENTS, build_learner
+from .comparison import (SUMMARY_ROWS, SYSTEM_NAMES, SYSTEMS, best_setting, memory_key, memory_per_sample,
+                         over_seeds, summary_table, with_chosen_settings, with_learner_state)
 from .precision import SWEEP_RULE, task_data, train_at, update_interval
 
-SYSTEMS = ("sgbrian", "lif", "rlif", "delay_lif")
+#: The comparison's tables are re-exported: ``sgbrian.baselines.summary_table`` works.
+__all__ = ["SYSTEMS", "DELAY_LINES", "TAU_MEM", "LEARNING_RATES", "HIDDEN", "BATCH", "LOSS_START",
+           "INSTALL", "available", "systems_for", "delay_line_steps", "PeakRSS", "sgbrian_point",
+           "sgbrian_state_point", "bptt_point", "BPTTNetwork", "SUMMARY_ROWS", "SYSTEM_NAMES",
+           "best_setting", "memory_key", "memory_per_sample", "over_seeds", "summary_table",
+           "with_chosen_settings", "with_learner_state"]
+
 DELAY_LINES = {"delay": (1.0, 10.0), "itd": (0.05, 1.0)}      # (spacing, longest) in ms
 TAU_MEM = {"delay": (2.0, 10.0), "itd": (0.2, 1.0), "timing": (5.0, 20.0)}   # ms
 LEARNING_RATES = (2e-3, 1e-2, 5e-2)
@@ -43,7 +51,13 @@ INSTALL = ("the BPTT baselines need torch and snnTorch: pip install -e '.[baseli
 
 
 def available():
-    """True if torch and snnTorch can be imported."""
+    """Whether the baselines can run.
+
+    Returns
+    -------
+    bool
+        True if torch and snnTorch can be imported.
+    """
     try:
         import snntorch  # noqa: F401
         import torch  # noqa: F401
@@ -53,13 +67,37 @@ def available():
 
 
 def systems_for(task):
-    """The BPTT systems run on ``task``: every one, less the delay-line LIF where the task has
-    no delay line set (``DELAY_LINES``)."""
+    """The BPTT systems run on a task: every one, less the delay-line LIF where the task has
+    no delay line set (``DELAY_LINES``).
+
+    Parameters
+    ----------
+    task : str
+        The experiment.
+
+    Returns
+    -------
+    list of str
+        The systems.
+    """
     return [s for s in SYSTEMS if s != "delay_lif" or task in DELAY_LINES]
 
 
 def delay_line_steps(task, dt_ms):
-    """Whole-step delays of the fixed delay line at ``dt_ms`` (duplicates dropped)."""
+    """Whole-step delays of the fixed delay line (duplicates dropped).
+
+    Parameters
+    ----------
+    task : str
+        The experiment (a key of ``DELAY_LINES``).
+    dt_ms : float
+        Time step in ms.
+
+    Returns
+    -------
+    list of int
+        The delays in steps.
+    """
     spacing, longest = DELAY_LINES[task]
     return np.unique(np.rint(np.arange(0.0, longest + 1e-9, spacing) / dt_ms).astype(int))
 
@@ -87,11 +125,31 @@ class PeakRSS:
 
 
 def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy", rule=None):
-    """Train sgbrian's experiment ``task`` at ``dt_ms`` (its own settings: batch, learning
-    rate, epochs, update interval fixed in time: ``precision.train_at``, as in the
-    temporal-precision sweep; the sweep's rule ``SWEEP_RULE``, or ``rule``). Returns score,
-    training seconds and peak RSS per sample (over the samples run side by side: the
-    experiment's batch size)."""
+    """Train sgbrian's experiment at a dt with its own settings (batch, learning rate,
+    epochs, update interval fixed in time: :func:`sgbrian.precision.train_at`, as in the
+    temporal-precision sweep).
+
+    Parameters
+    ----------
+    task : str
+        The experiment ('delay', 'itd', 'timing').
+    dt_ms : float
+        Time step in ms.
+    seed : int
+        Seed of the task data and the network.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    target : str
+        Code generation target.
+    rule : str, optional
+        Gradient method (default the sweep's, ``SWEEP_RULE``).
+
+    Returns
+    -------
+    dict
+        Score, training seconds and peak RSS per sample (over the samples run side by
+        side: the experiment's batch size).
+    """
     data = task_data(task, dt_ms, seed, mode)
     with PeakRSS() as memory:
         result = train_at(task, dt_ms, seed, mode, target, data, rule)
@@ -104,10 +162,27 @@ def sgbrian_point(task, dt_ms, seed, mode="full", target="numpy", rule=None):
 
 
 def sgbrian_state_point(task, dt_ms, seed, mode="full"):
-    """The memory sgbrian's online rule keeps per sample on ``task`` at ``dt_ms``: the bytes
-    of the learner's buffers for the experiment's batch (``Engine.state_nbytes``: sender
-    cascades, gradient windows, traces) over the batch size, in MiB. The learner is built
-    as ``sgbrian_point`` trains it; the buffers are allocated then, so nothing is run."""
+    """The memory sgbrian's online rule keeps per sample: the bytes of the learner's
+    buffers for the experiment's batch (``Engine.state_nbytes``: sender cascades, gradient
+    windows, traces) over the batch size. The learner is built as ``sgbrian_point`` trains
+    it; the buffers are allocated then, so nothing is run.
+
+    Parameters
+    ----------
+    task : str
+        The experiment ('delay', 'itd', 'timing').
+    dt_ms : float
+        Time step in ms.
+    seed : int
+        Seed of the task data and the network.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+
+    Returns
+    -------
+    dict
+        The point and ``learner_state_mib_per_sample`` (MiB).
+    """
     ex = EXPERIMENTS[task]
     prefs.codegen.target = "numpy"
     data = task_data(task, dt_ms, seed, mode)
@@ -119,20 +194,34 @@ def sgbrian_state_point(task, dt_ms, seed, mode="full"):
                 learner.engine(ex.batch_size).state_nbytes() / 2 ** 20 / ex.batch_size}
 
 
-def with_learner_state(rows, states):
-    """``rows`` with each sgbrian row's ``learner_state_mib_per_sample`` taken from the
-    ``sgbrian_state_point`` result of the same task, dt and seed in ``states``."""
-    key = lambda r: (r["task"], float(r["dt_ms"]), int(r["seed"]))      # noqa: E731
-    by_point = {key(s): s["learner_state_mib_per_sample"] for s in states}
-    return [{**r, "learner_state_mib_per_sample": by_point[key(r)]}
-            if r["system"] == "sgbrian" and key(r) in by_point else r for r in rows]
-
-
 def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, validation=False):
-    """Train snnTorch baseline ``system`` on ``task`` at ``dt_ms`` with BPTT. With
-    ``validation``: train on the first 80% of the training samples and score the rest.
-    Returns score, training seconds per sample, peak RSS and autograd memory per sample
-    (the bytes of the tensors autograd saved for the backward pass of one batch)."""
+    """Train an snnTorch baseline on a task at a dt with BPTT.
+
+    Parameters
+    ----------
+    system : str
+        'lif', 'rlif' or 'delay_lif'.
+    task : str
+        The experiment ('delay', 'itd', 'timing').
+    dt_ms : float
+        Time step in ms.
+    seed : int
+        Seed of the task data and the network.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    lr : float, optional
+        Learning rate (default: the tuned one).
+    tau_mem : float, optional
+        Membrane time constant in ms (default: the tuned one).
+    validation : bool
+        Train on the first 80% of the training samples and score the rest.
+
+    Returns
+    -------
+    dict
+        Score, training seconds per sample, peak RSS and autograd memory per sample (the
+        bytes of the tensors autograd saved for the backward pass of one batch).
+    """
     import torch
     torch.manual_seed(seed)
     torch.set_num_threads(1)
@@ -177,102 +266,6 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
             "train_s_per_sample": seconds / (len(x_train) * epochs),
             "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / BATCH,
             "autograd_mib_per_sample": saved[0] / 2 ** 20 / BATCH, "lr": lr, "tau_mem_ms": tau_mem}
-
-
-def best_setting(rows, system, task):
-    """The row of ``rows`` (tuning results of ``bptt_point(..., validation=True)``, as
-    dicts or CSV rows) with the best validation score of ``system`` on ``task`` (lowest
-    NRMSE, highest accuracy); None if there is none. Ties (and NaN scores, which count as
-    worst) go to the smallest learning rate, then the smallest tau_mem, so that the choice
-    does not depend on the order of ``rows``."""
-    mine = [r for r in rows if r["system"] == system and r["task"] == task]
-    if not mine:
-        return None
-    sign = 1.0 if EXPERIMENTS[task].metric == "nrmse" else -1.0
-
-    def rank(r):
-        score = float(r["score"])
-        return (sign * score if np.isfinite(score) else np.inf, float(r["lr"]),
-                float(r.get("tau_mem_ms", 0.0)))
-    return min(mine, key=rank)
-
-
-def with_chosen_settings(rows, tuning):
-    """The rows of ``rows`` that sgbrian produced or that a BPTT baseline produced with
-    the setting :func:`best_setting` chooses from ``tuning`` now (points of a setting
-    that a later tuning replaced are left out)."""
-    def chosen(row):
-        if row["system"] == "sgbrian":
-            return True
-        best = best_setting(tuning, row["system"], row["task"])
-        return best is not None and (float(best["lr"]), float(best["tau_mem_ms"])) == (
-            float(row["lr"]), float(row["tau_mem_ms"]))
-    return [r for r in rows if chosen(r)]
-
-
-SUMMARY_ROWS = (("score", "score", 3), ("train_s_per_sample", "s / sample", 3),
-                ("memory", "MiB / sample", 3), ("peak_rss_mib_per_sample", "MiB / sample (peak RSS)", 2))
-SYSTEM_NAMES = {"sgbrian": "sgbrian", "lif": "BPTT LIF", "rlif": "BPTT recurrent LIF",
-                "delay_lif": "BPTT LIF + delay line"}
-
-
-def memory_per_sample(row):
-    """The memory a learning method keeps per sample, MiB: for BPTT the tensors autograd
-    saves for the backward pass (``autograd_mib_per_sample``), for sgbrian the learner's
-    buffers (``learner_state_mib_per_sample``, :func:`sgbrian_state_point`)."""
-    return float(row[memory_key(row["system"])])
-
-
-def memory_key(system):
-    """The CSV column of the memory ``system`` keeps for learning (see :func:`memory_per_sample`)."""
-    return "learner_state_mib_per_sample" if system == "sgbrian" else "autograd_mib_per_sample"
-
-
-def over_seeds(rows, task, system, key):
-    """``{dt_ms: (steps, mean, sd, n)}`` of ``key`` (a column of the CSV, or "memory":
-    :func:`memory_per_sample`) over the seeds of ``system`` on ``task`` at each dt; sd is the
-    sample standard deviation (ddof = 1; 0 for one seed). Rows without the value (an
-    empty CSV cell: not measured) are left out."""
-    by_dt = {}
-    for r in rows:
-        if r["task"] == task and r["system"] == system:
-            try:
-                value = memory_per_sample(r) if key == "memory" else float(r[key])
-            except (KeyError, TypeError, ValueError):
-                continue
-            by_dt.setdefault(float(r["dt_ms"]), (int(r["steps"]), []))[1].append(value)
-    out = {}
-    for dt, (steps, values) in by_dt.items():
-        sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-        out[dt] = (steps, float(np.mean(values)), sd, len(values))
-    return out
-
-
-def summary_table(rows, task, seeds=3):
-    """Markdown table of ``task``: one column per dt (coarsest first), one row per system
-    and quantity (score, training seconds per sample, memory kept for learning per sample,
-    peak RSS per sample), each cell
-    "mean ± sd", with "(n)" where fewer than ``seeds`` seeds ran and "-" where none did.
-    The first line gives the time steps per sample at each dt."""
-    systems = [s for s in SYSTEMS if any(r["task"] == task and r["system"] == s for r in rows)]
-    dts = sorted({float(r["dt_ms"]) for r in rows if r["task"] == task}, reverse=True)
-    steps = {dt: int(r["steps"]) for r in rows if r["task"] == task for dt in [float(r["dt_ms"])]}
-    lines = [f"{task}: steps " + " / ".join(str(steps[dt]) for dt in dts),
-             "| system | " + " | ".join(f"{dt:g} ms" for dt in dts) + " |",
-             "|---|" + "---|" * len(dts)]
-    for key, label, digits in SUMMARY_ROWS:
-        for system in systems:
-            summary = over_seeds(rows, task, system, key)
-            cells = []
-            for dt in dts:
-                if dt not in summary:
-                    cells.append("-")
-                    continue
-                _, mean, sd, n = summary[dt]
-                cells.append(f"{mean:.{digits}f} ± {sd:.{digits}f}" + (f" ({n})" if n < seeds else ""))
-            kind = "" if key != "memory" else " (learner state)" if system == "sgbrian" else " (autograd)"
-            lines.append(f"| {SYSTEM_NAMES[system]} {label}{kind} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def _count_saved(counter):
@@ -360,5 +353,24 @@ def _make_module():
 
 
 def BPTTNetwork(system, n_in, n_out, hidden, beta, delays):       # noqa: N802 - a class factory
-    """The snnTorch network of baseline ``system`` (torch is imported only here)."""
+    """The snnTorch network of a baseline (torch is imported only here).
+
+    Parameters
+    ----------
+    system : str
+        'lif', 'rlif' or 'delay_lif'.
+    n_in, n_out : int
+        Input channels (after the delay line) and outputs.
+    hidden : int
+        Hidden neurons.
+    beta : float
+        ``exp(-dt / tau_mem)``.
+    delays : list of int
+        Delay line in steps (``delay_lif``; else empty).
+
+    Returns
+    -------
+    torch.nn.Module
+        The network.
+    """
     return _make_module()(system, n_in, n_out, hidden, beta, delays)

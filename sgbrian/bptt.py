@@ -17,8 +17,23 @@ from .baselines import BATCH, BPTTNetwork, PeakRSS
 
 
 def dense_spikes(samples, dt, channels):
-    """Spike counts per step and channel, (len(samples), steps, channels) float32 (a spike
-    at time t is in step floor(t / dt); samples shorter than the longest end in zeros)."""
+    """Spike counts per step and channel (a spike at time t is in step floor(t / dt);
+    samples shorter than the longest end in zeros).
+
+    Parameters
+    ----------
+    samples : list of Sample
+        Spike samples.
+    dt : Quantity
+        Time step.
+    channels : int
+        Input channels.
+
+    Returns
+    -------
+    ndarray
+        (len(samples), steps, channels), float32.
+    """
     steps = max(s.n_steps for s in samples)
     x = np.zeros((len(samples), steps, channels), np.float32)
     for k, s in enumerate(samples):
@@ -33,15 +48,39 @@ def _batches(samples, order, size):
 
 def train_lif(task, epochs, hidden=256, lr=2e-3, tau_mem=20.0, loss_start=0.0, batch=BATCH,
               seed=0, warm_up=True, stream=None, train=None, test=None):
-    """Train the snnTorch LIF network with BPTT for ``epochs`` epochs on the spike samples
-    of ``task`` (a :class:`~sgbrian.datasets.TaskData` with class labels: its ``dt``, its
-    inputs and outputs; ``train``/``test``: other lists of its samples), testing after
-    every epoch.
+    """Train the snnTorch LIF network with BPTT on the spike samples of a task, testing
+    after every epoch.
 
-    ``tau_mem`` and ``loss_start`` in ms. ``warm_up``: one untimed batch first (torch's
-    first allocations). Returns a dict: ``accuracy`` per epoch, ``train_s_per_sample``
-    (training only, after the warm-up), ``peak_rss_mib`` (above the start, whole run),
-    ``epoch_seconds``.
+    Parameters
+    ----------
+    task : TaskData
+        With class labels: its ``dt``, inputs and outputs.
+    epochs : int
+        Epochs.
+    hidden : int
+        Hidden neurons.
+    lr : float
+        Adam's learning rate.
+    tau_mem : float
+        Membrane time constant in ms.
+    loss_start : float
+        Time in ms from which the loss counts.
+    batch : int
+        Batch size.
+    seed : int
+        Seed of torch and of the order of samples.
+    warm_up : bool
+        One untimed batch first (torch's first allocations).
+    stream : file, optional
+        Where progress goes.
+    train, test : list of Sample, optional
+        Other lists of the task's samples.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` per epoch, ``train_s_per_sample`` (training only, after the
+        warm-up), ``peak_rss_mib`` (above the start, whole run), ``epoch_seconds``.
     """
     import torch
     torch.set_num_threads(1)

@@ -13,7 +13,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def main(argv=None):
     """``sgbrian demo`` runs models/demo.py; ``sgbrian figures [--quick]`` runs
-    figures/make_all.py (in a clone of the repository)."""
+    figures/make_all.py (in a clone of the repository).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: the command line's).
+    """
     parser = argparse.ArgumentParser(prog="sgbrian", description="SpikingGamma in Brian2")
     parser.add_argument("command", choices=["demo", "figures"], help="what to run")
     parser.add_argument("--quick", action="store_true", help="figures: small settings")

@@ -16,7 +16,18 @@ _REPLICAS = {}
 
 
 def replica_learner(replica):
-    """This worker's learner built by ``replica()`` (built once per worker and kept)."""
+    """This worker's learner, built once per worker by ``replica()`` and kept.
+
+    Parameters
+    ----------
+    replica : callable
+        Builds a learner (same network and settings on every worker).
+
+    Returns
+    -------
+    OnlineLearner
+        The worker's learner.
+    """
     key = hashlib.sha1(cloudpickle.dumps(replica)).hexdigest()
     if key not in _REPLICAS:
         _REPLICAS[key] = replica()
@@ -24,8 +35,26 @@ def replica_learner(replica):
 
 
 def share_gradients(replica, params, samples, lr_scale=1.0):
-    """On a worker: the summed gradients of ``samples`` (side by side, one batch) with
-    ``params``, and the worker's ``Metrics`` of them. Returns ``(grads, metrics)``."""
+    """On a worker: the summed gradients of ``samples`` (side by side, one batch).
+
+    Parameters
+    ----------
+    replica : callable
+        Builds the worker's learner.
+    params : dict
+        The driver's parameters, set first.
+    samples : list of Sample
+        This worker's share.
+    lr_scale : float
+        The schedule's multiplier (for the metrics).
+
+    Returns
+    -------
+    grads : dict
+        Summed gradients by parameter.
+    metrics : Metrics
+        The share's metrics.
+    """
     learner = replica_learner(replica)
     for name, value in params.items():
         if learner.params[name].shape != value.shape:
@@ -43,10 +72,30 @@ def share_gradients(replica, params, samples, lr_scale=1.0):
 
 
 def batch_gradients(learner, batch, client, replica, workers=None):
-    """The summed gradients of ``batch``, computed by the workers of ``client``: the batch
-    is cut into one contiguous share per worker, each worker's replica sums the gradients
-    of its share, and the driver adds the shares in order. Returns ``(grads, metrics)``
-    with the shares' metrics merged in the order of ``batch``."""
+    """The summed gradients of a batch, computed by the workers of ``client``: the batch is
+    cut into one contiguous share per worker, each worker's replica sums the gradients of
+    its share, and the driver adds the shares in order.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The driver's learner (its parameters are sent).
+    batch : list of Sample
+        The batch.
+    client : distributed.Client
+        The cluster.
+    replica : callable
+        Builds a worker's learner.
+    workers : list of str, optional
+        Workers to use (default: all).
+
+    Returns
+    -------
+    grads : dict
+        Summed gradients by parameter.
+    metrics : Metrics
+        The shares' metrics merged in the order of ``batch``.
+    """
     workers = workers or sorted(client.scheduler_info()["workers"])
     shares = [list(s) for s in _split(batch, len(workers))]
     futures = [client.submit(share_gradients, replica, learner.params, share, pure=False,
@@ -63,8 +112,28 @@ def batch_gradients(learner, batch, client, replica, workers=None):
 
 def fit_epoch_on_client(learner, samples, metrics, lr_scale, batch_size, client, replica,
                         progress=None):
-    """One epoch of data-parallel training: for every batch of ``batch_size`` samples,
-    :func:`batch_gradients`, then one update here (``learner.apply_gradients``)."""
+    """One epoch of data-parallel training: for every batch, :func:`batch_gradients`, then
+    one update here (``learner.apply_gradients``).
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The driver's learner.
+    samples : list of Sample
+        The epoch's samples, in order.
+    metrics : Metrics
+        Accumulates the epoch's numbers.
+    lr_scale : float
+        The schedule's multiplier.
+    batch_size : int
+        Samples per update.
+    client : distributed.Client
+        The cluster.
+    replica : callable
+        Builds a worker's learner.
+    progress : callable, optional
+        Called after each batch with a ``Progress``.
+    """
     if learner.update_every != "sample":
         raise ValueError("data-parallel training (client=) needs update_every='sample' "
                          f"(one update per batch), got {learner.update_every!r}")

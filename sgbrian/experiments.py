@@ -22,8 +22,35 @@ from .validation import check_choice
 
 @dataclass
 class Experiment:
-    """A named experiment: its task and network builders, dt, loss, gradient rule, optimiser
-    settings, epochs, batch size and the goal its metric must meet (``met``)."""
+    """A named experiment (``EXPERIMENTS``).
+
+    Parameters
+    ----------
+    make_task, make_network : callable
+        Builders of its task and of its network for a task.
+    dt : Quantity
+        Simulation time step.
+    loss : callable
+        Builds the loss.
+    rule : str
+        Gradient method.
+    lr : float
+        Adam's learning rate.
+    update_every : str or int
+        'sample', or a number of steps.
+    epochs : int
+        Epochs.
+    metric : str
+        'nrmse' or 'accuracy'.
+    goal : float
+        The level the metric must meet (:meth:`met`).
+    task_kwargs : dict
+        Settings of the task.
+    train : tuple of str
+        Parameters trained.
+    batch_size : int
+        Samples side by side.
+    """
     make_task: object
     make_network: object
     dt: object
@@ -39,8 +66,18 @@ class Experiment:
     batch_size: int = 1              # samples side by side (one update per batch)
 
     def met(self, value):
-        """Whether ``value`` of the experiment's metric meets its goal: NRMSE below ``goal``,
-        accuracy at or above it."""
+        """Whether a value of the experiment's metric meets its goal.
+
+        Parameters
+        ----------
+        value : float
+            The metric.
+
+        Returns
+        -------
+        bool
+            NRMSE below ``goal``, accuracy at or above it.
+        """
         return value < self.goal if self.metric == "nrmse" else value >= self.goal
 
 
@@ -63,21 +100,53 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
                record_outputs=False, task_kwargs=None, task=None, update_every=None,
                batch_size=None, lr=None, checkpoint=None, client=None, rule=None,
                **task_settings):
-    """Generate, build, train and test experiment ``name``; return a result dict.
+    """Generate, build, train and test a named experiment.
 
-    ``dt`` (default: the experiment's) is the simulation time step; every physical time
-    constant stays fixed when it changes. ``task``: a prepared TaskData on that dt
-    (default: generated). ``update_every``, ``lr``, ``rule``: override the experiment's
-    update interval, learning rate and gradient method. ``batch_size``: samples side by side (one update per
-    batch with update_every='sample'; default: the experiment's, 32 for ITD and timing). Task
-    settings may also be given by name (``train_task("timing", jitter=3 * ms)``, merged into
-    ``task_kwargs``). ``checkpoint``: a file written after every epoch
-    and resumed from when it exists. ``client``: a ``dask.distributed.Client``; each
-    batch's gradients are then summed by its workers (:func:`experiment_learner` builds
-    their replicas; the task must be the generated one). Keys: task, net, learner, history, test (the
-    ``evaluate`` summary), before (the first test sample before training, with
-    ``record_outputs``), met (the stated level reached), seconds (training and test),
-    train_seconds (training alone).
+    ``dt`` changes the simulation step only: every physical time constant stays fixed.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``EXPERIMENTS``.
+    seed : int
+        Seed of the task, the network and the sample order.
+    dt : Quantity, optional
+        Simulation time step (default: the experiment's).
+    epochs : int, optional
+        Default: the experiment's.
+    target : str
+        Code generation target ('numpy', 'cython').
+    progress : bool
+        Print progress.
+    record_outputs : bool
+        Keep the test samples' readouts.
+    task_kwargs : dict, optional
+        Settings of the task.
+    task : TaskData, optional
+        A prepared task on that dt (default: generated).
+    update_every, batch_size, lr, rule : optional
+        Override the experiment's update interval, samples side by side (one update
+        per batch with update_every='sample'), learning rate and gradient method.
+    checkpoint : str, optional
+        A file written after every epoch and resumed from when it exists.
+    client : distributed.Client, optional
+        Each batch's gradients are summed by its workers (:func:`experiment_learner`
+        builds their replicas; the task must be the generated one).
+    **task_settings
+        Task settings by name (``train_task("timing", jitter=3 * ms)``), merged into
+        ``task_kwargs``.
+
+    Returns
+    -------
+    dict
+        task, net, learner, history, test (the ``evaluate`` summary), before (the first
+        test sample before training, with ``record_outputs``), met (the stated level
+        reached), seconds (training and test), train_seconds (training alone).
+
+    Raises
+    ------
+    ValueError
+        An unknown experiment or task setting (the allowed ones are listed).
     """
     check_choice("name", name, EXPERIMENTS)
     ex = EXPERIMENTS[name]
@@ -113,16 +182,48 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
 
 
 def make_task(name, seed, task_kwargs=None):
-    """Experiment ``name``'s task on ``defaultclock.dt``: its generator with ``seed``, its
-    own settings and ``task_kwargs`` over them."""
+    """A named experiment's task on ``defaultclock.dt``.
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    seed : int
+        Seed of its generator.
+    task_kwargs : dict, optional
+        Settings over the experiment's own.
+
+    Returns
+    -------
+    TaskData
+        The task.
+    """
     ex = EXPERIMENTS[name]
     return ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
 
 
 def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rule=None):
-    """Experiment ``name``'s network for ``task`` and its learner (loss, rule, Adam,
-    cosine schedule; ``lr``, ``update_every``, ``epochs``, ``rule`` override the
-    experiment's); returns ``(net, learner)``."""
+    """A named experiment's network for a task and its learner (loss, rule, Adam, cosine
+    schedule).
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    task : TaskData
+        The task.
+    seed : int
+        Seed of the network and the learner.
+    lr, update_every, epochs, rule : optional
+        Override the experiment's.
+
+    Returns
+    -------
+    net : SGNetwork
+        The network.
+    learner : OnlineLearner
+        Its learner, attached.
+    """
     ex = EXPERIMENTS[name]
     net = ex.make_network(task, seed=seed)
     learner = OnlineLearner(net, ex.loss(), rule=rule or ex.rule, optimizer=Adam(lr or ex.lr),
@@ -133,20 +234,57 @@ def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rul
 
 
 def experiment_learner(name, seed, dt_ms, task_kwargs=None, target="numpy", **settings):
-    """The learner ``train_task`` builds, rebuilt from its settings (a worker's replica
-    for data-parallel training: the same seeded task, network and connectivity; a
-    replica only computes gradients, so the optimizer settings do not matter there)."""
+    """The learner ``train_task`` builds, rebuilt from its settings: a worker's replica
+    for data-parallel training (the same seeded task, network and connectivity; a
+    replica only computes gradients, so the optimizer settings do not matter there).
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    seed : int
+        Its seed.
+    dt_ms : float
+        Time step in ms.
+    task_kwargs : dict, optional
+        Settings of the task.
+    target : str
+        Code generation target.
+    **settings
+        ``build_learner``'s overrides.
+
+    Returns
+    -------
+    OnlineLearner
+        The learner.
+    """
     prefs.codegen.target = target
     defaultclock.dt = dt_ms * ms
     return build_learner(name, make_task(name, seed, task_kwargs), seed, **settings)[1]
 
 
 def score_point(task, seed, target="numpy", tuning=False, **overrides):
-    """A job: train experiment ``task`` with ``seed`` (``overrides``: ``train_task``
-    keywords such as epochs or task_kwargs) and return its test numbers as a dict: the
-    metric, the loss, events per neuron per second, training seconds, goal met; with
-    ``tuning`` also the class tuning (mean readout per true class, from the loss's
-    start; ``sgbrian.analysis.class_tuning``) as nested lists."""
+    """A job: train a named experiment and return its test numbers.
+
+    Parameters
+    ----------
+    task : str
+        The experiment.
+    seed : int
+        Its seed.
+    target : str
+        Code generation target.
+    tuning : bool
+        Also return the class tuning (mean readout per true class from the loss's start;
+        :func:`sgbrian.analysis.class_tuning`) as nested lists.
+    **overrides
+        ``train_task`` keywords such as epochs or task_kwargs.
+
+    Returns
+    -------
+    dict
+        The metric, the loss, events per neuron per second, training seconds, goal met.
+    """
     result = train_task(task, seed=seed, target=target, progress=False, record_outputs=tuning,
                         **overrides)
     test = result["test"]
@@ -164,9 +302,34 @@ def score_point(task, seed, target="numpy", tuning=False, **overrides):
 
 def repeat(name, seeds=(0, 1, 2), client=None, folder=None, progress=False, target="numpy",
            **overrides):
-    """``score_point`` of experiment ``name`` for every seed, as jobs on ``client`` (None:
-    here); returns ``(scores, mean, sd)`` of the test metric over the seeds (sd with
-    ddof=1, 0 for one seed). With ``folder`` the results are kept there and reused."""
+    """:func:`score_point` of a named experiment for every seed, as jobs.
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    seeds : sequence of int
+        The seeds.
+    client : distributed.Client, optional
+        Where the jobs run (None: here).
+    folder : str, optional
+        The results are kept there and reused.
+    progress : bool
+        Show a progress bar.
+    target : str
+        Code generation target.
+    **overrides
+        ``train_task`` keywords.
+
+    Returns
+    -------
+    scores : list of float
+        The test metric per seed.
+    mean : float
+        Their mean.
+    sd : float
+        Their sample standard deviation (ddof=1; 0 for one seed).
+    """
     import tempfile
     import numpy as np
     points = [dict(task=name, seed=int(s), target=target, **overrides) for s in seeds]
@@ -183,10 +346,28 @@ QUICK_TASKS = {"delay": dict(n_train=2, n_test=1, duration=60 * ms),
 
 
 def trained_for_export(name, quick=False, seed=0, target="numpy"):
-    """Train experiment ``name`` (``quick``: small task, one epoch), detach the learner
-    and give it its first test sample as input from the current time, with no events in
-    flight. Returns ``(result, duration)``: ``train_task``'s result and the sample's
-    length, ready for :func:`sgbrian.genn.export_genn` or :func:`sgbrian.genn.compare_with_runtime`."""
+    """Train a named experiment, detach the learner and give it its first test sample as
+    input from the current time, with no events in flight: ready for
+    :func:`sgbrian.genn.export_genn` or :func:`sgbrian.genn.compare_with_runtime`.
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    quick : bool
+        Small task, one epoch (``QUICK_TASKS``).
+    seed : int
+        Its seed.
+    target : str
+        Code generation target.
+
+    Returns
+    -------
+    result : dict
+        ``train_task``'s result.
+    duration : Quantity
+        The sample's length.
+    """
     kwargs = dict(epochs=1, task_kwargs=QUICK_TASKS[name]) if quick else {}
     result = train_task(name, seed=seed, progress=False, target=target, **kwargs)
     result["learner"].detach()

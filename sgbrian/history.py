@@ -25,6 +25,15 @@ class PayloadHistory:
     ``store`` and ``read`` are the Brian2 functions ``payload_store(q, i, step, N, slots)``
     (returns q) and ``payload_read(i, step, N, slots)``; put them in the namespaces of the
     encoder and of the outgoing synapses with ``namespace()``.
+
+    Parameters
+    ----------
+    key : str
+        Name of the buffer (unique per sender group).
+    n : int
+        Senders.
+    max_lag : int
+        The longest delay in steps (>= 1).
     """
 
     def __init__(self, key, n, max_lag):
@@ -36,8 +45,13 @@ class PayloadHistory:
         self.read = self._function("read")
 
     def namespace(self):
-        """The Brian2 namespace entries that generated code uses to store and read payloads:
-        ``payload_store``, ``payload_read`` and ``payload_slots``."""
+        """The Brian2 namespace entries that generated code uses to store and read payloads.
+
+        Returns
+        -------
+        dict
+            ``payload_store``, ``payload_read`` and ``payload_slots``.
+        """
         return {"payload_store": self.store, "payload_read": self.read,
                 "payload_slots": self.slots}
 

@@ -13,7 +13,7 @@ import numba
 
 
 def trace_kernel_source(K1):
-    """Python source of ``kernel(P, Z, slope, tap, eps, out)`` for K1 = K+1 buckets:
+    """Python source of ``kernel(P, Z, slope, tap, eps, out)`` for K1 = K+1 buckets::
 
         Z^k[b, h, i]  <-  sum_{m <= k} P[k, m] Z^m[b, h, i]      (k = 1..K)
         Z^0[b, h, i]  <-  slope[b, h] tap[b, h, i]                (the new tap)
@@ -22,7 +22,18 @@ def trace_kernel_source(K1):
     ``Z`` (K+1, B, H, I) is updated in place; ``P`` (K+1, K+1) is the cascade's
     propagator, lower triangular (bucket k is fed by buckets 0..k only; row 0, the
     held tap, is replaced by the new tap). Per value: K+1 loads, K+1 stores and the
-    multiply-adds of the triangle, all on scalars that stay in registers."""
+    multiply-adds of the triangle, all on scalars that stay in registers.
+
+    Parameters
+    ----------
+    K1 : int
+        Buckets including the tap (K+1).
+
+    Returns
+    -------
+    str
+        The source, for numba to compile.
+    """
     ks = range(K1)
     propagated = [" + ".join(f"p{k}_{m} * z{m}" for m in range(k + 1)) for k in ks]
     lines = ["def kernel(P, Z, slope, tap, eps, out):",

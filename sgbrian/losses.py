@@ -31,7 +31,20 @@ class MSELoss:
     start_step = 0
 
     def check(self, samples, n_out):
-        """Every target an array (n_steps, n_out), before anything runs."""
+        """Every target an array (n_steps, n_out), before anything runs.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            The samples to train or test on.
+        n_out : int
+            Outputs of the network.
+
+        Raises
+        ------
+        ValueError
+            The first sample whose target does not fit, named.
+        """
         for index, sample in enumerate(samples):
             shape = np.shape(sample.target)
             if len(shape) != 2 or shape[1] != n_out:
@@ -39,8 +52,25 @@ class MSELoss:
                                  f"for MSELoss (the readout has {n_out} neurons), got {shape}")
 
     def prepare(self, samples, copies, length=None, dt=None):
-        """Arrays of a batch of ``samples`` on ``copies`` side by side: per-step weights,
-        active steps and targets (length of the longest sample)."""
+        """Arrays of a batch of samples side by side: per-step weights, active steps and
+        targets (length of the longest sample).
+
+        Parameters
+        ----------
+        samples : list of Sample
+            One sample per copy (fewer: the last copies idle).
+        copies : int
+            Copies side by side.
+        length : int, optional
+            Steps of the batch (default: the longest sample's).
+        dt : Quantity, optional
+            Time step (for targets given as functions of time).
+
+        Returns
+        -------
+        dict
+            ``weights`` (steps, copies), ``active`` steps and the targets or labels.
+        """
         length = max(s.n_steps for s in samples)
         weight, active = _batch_weights(samples, copies, length)
         target = np.zeros((length, copies, samples[0].target.shape[1]))
@@ -49,20 +79,71 @@ class MSELoss:
         return {"weight": weight, "active": active, "target": target, "samples": samples}
 
     def batch_step(self, y, data, n):
-        """Losses (copies,) and ``dL/dy`` (copies, n_out) at step n."""
+        """Losses and ``dL/dy`` of every copy at step n.
+
+        Parameters
+        ----------
+        y : ndarray
+            Readouts (copies, n_out) at step n.
+        data : dict
+            The batch's arrays from ``prepare``.
+        n : int
+            The step.
+
+        Returns
+        -------
+        losses : ndarray
+            Per copy (copies,).
+        grad : ndarray
+            ``dL/dy`` (copies, n_out).
+        """
         error = y - data["target"][n]
         weight = data["weight"][n]
         return weight * 0.5 * np.einsum("bj,bj->b", error, error), weight[:, None] * error
 
     def sample_sequence(self, y, data, b):
-        """Losses (T,) and ``dL/dy`` (T, n_out) of copy b over its first T = len(y) steps."""
+        """Losses and ``dL/dy`` of copy b over its first T = len(y) steps.
+
+        Parameters
+        ----------
+        y : ndarray
+            Readouts (T, n_out) of one copy.
+        data : dict
+            The batch's arrays from ``prepare``.
+        b : int
+            The copy.
+
+        Returns
+        -------
+        losses : ndarray
+            Per step (T,).
+        grad : ndarray
+            ``dL/dy`` (T, n_out).
+        """
         error = y - data["target"][:len(y), b]
         weight = data["weight"][:len(y), b]
         return weight * 0.5 * np.einsum("tj,tj->t", error, error), weight[:, None] * error
 
     def step(self, y, sample, n):
-        """Loss ``w/2 |y - target_n|^2`` of one sample at step ``n`` and its gradient ``w (y -
-        target_n)``."""
+        """Loss ``w/2 |y - target_n|^2`` of one sample at step ``n`` and its gradient
+        ``w (y - target_n)``.
+
+        Parameters
+        ----------
+        y : ndarray
+            The readout (n_out,) at step n.
+        sample : Sample
+            The sample.
+        n : int
+            The step.
+
+        Returns
+        -------
+        loss : float
+            The loss at step n.
+        grad : ndarray
+            ``dL/dy`` (n_out,).
+        """
         error = y - sample.target[n]
         weight = 1.0 if sample.weight is None else sample.weight[n]
         return weight * 0.5 * float(error @ error), weight * error
@@ -73,6 +154,11 @@ class CrossEntropyLoss:
 
     The prediction of a sample is the class with the largest mean readout over
     ``t >= start``.
+
+    Parameters
+    ----------
+    start : Quantity
+        Time from which the loss counts (the readout needs time to see the input).
     """
     name = "cross_entropy"
 
@@ -81,7 +167,20 @@ class CrossEntropyLoss:
         self.start_step = None     # set by the learner from dt
 
     def check(self, samples, n_out):
-        """Every target a class label in [0, n_out - 1], before anything runs."""
+        """Every target a class label in [0, n_out - 1], before anything runs.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            The samples to train or test on.
+        n_out : int
+            Outputs of the network.
+
+        Raises
+        ------
+        ValueError
+            The first sample whose target does not fit, named.
+        """
         for index, sample in enumerate(samples):
             label = sample.target
             if not isinstance(label, (int, np.integer)) or not 0 <= label < n_out:
@@ -89,8 +188,25 @@ class CrossEntropyLoss:
                                  f"[0, {n_out - 1}] for CrossEntropyLoss, got {label!r}")
 
     def prepare(self, samples, copies, length=None, dt=None):
-        """Arrays of a batch of ``samples`` on ``copies`` side by side: per-step weights,
-        active steps (from ``start``) and labels."""
+        """Arrays of a batch of samples side by side: per-step weights, active steps (from
+        ``start``) and labels.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            One sample per copy (fewer: the last copies idle).
+        copies : int
+            Copies side by side.
+        length : int, optional
+            Steps of the batch (default: the longest sample's).
+        dt : Quantity, optional
+            Time step (for targets given as functions of time).
+
+        Returns
+        -------
+        dict
+            ``weights`` (steps, copies), ``active`` steps and the targets or labels.
+        """
         length = max(s.n_steps for s in samples)
         weight, active = _batch_weights(samples, copies, length, self.start_step or 0)
         labels = np.zeros(copies, dtype=int)
@@ -98,7 +214,24 @@ class CrossEntropyLoss:
         return {"weight": weight, "active": active, "labels": labels, "samples": samples}
 
     def batch_step(self, y, data, n):
-        """Losses (copies,) and ``dL/dy`` (copies, n_out) at step n (None before start)."""
+        """Losses and ``dL/dy`` of every copy at step n (None before ``start``).
+
+        Parameters
+        ----------
+        y : ndarray
+            Readouts (copies, n_out) at step n.
+        data : dict
+            The batch's arrays from ``prepare``.
+        n : int
+            The step.
+
+        Returns
+        -------
+        losses : ndarray
+            Per copy (copies,).
+        grad : ndarray or None
+            ``dL/dy`` (copies, n_out); None before ``start``.
+        """
         if n < self.start_step:
             return np.zeros(len(y)), None
         weight = data["weight"][n]
@@ -110,8 +243,25 @@ class CrossEntropyLoss:
         return -weight * (z[rows, data["labels"]] - log_norm), grad
 
     def sample_sequence(self, y, data, b):
-        """Losses (T,) and ``dL/dy`` (T, n_out) of copy b over its first T = len(y) steps
-        (zero before ``start``)."""
+        """Losses and ``dL/dy`` of copy b over its first T = len(y) steps (zero before
+        ``start``).
+
+        Parameters
+        ----------
+        y : ndarray
+            Readouts (T, n_out) of one copy.
+        data : dict
+            The batch's arrays from ``prepare``.
+        b : int
+            The copy.
+
+        Returns
+        -------
+        losses : ndarray
+            Per step (T,).
+        grad : ndarray
+            ``dL/dy`` (T, n_out).
+        """
         steps, start = len(y), min(self.start_step, len(y))
         losses, grad = np.zeros(steps), np.zeros_like(y)
         weight, label = data["weight"][start:steps, b], data["labels"][b]
@@ -123,8 +273,25 @@ class CrossEntropyLoss:
         return losses, grad
 
     def step(self, y, sample, n):
-        """Loss ``-w log softmax(y)_label`` of one sample at step ``n`` and its gradient ``w
-        (softmax(y) - onehot)``; zero before ``start``."""
+        """Loss ``-w log softmax(y)_label`` of one sample at step ``n`` and its gradient
+        ``w (softmax(y) - onehot)``; zero before ``start``.
+
+        Parameters
+        ----------
+        y : ndarray
+            The readout (n_out,) at step n.
+        sample : Sample
+            The sample.
+        n : int
+            The step.
+
+        Returns
+        -------
+        loss : float
+            The loss at step n.
+        grad : ndarray
+            ``dL/dy`` (n_out,).
+        """
         if n < self.start_step:
             return 0.0, None
         z = y - y.max()

@@ -10,6 +10,13 @@ class Metrics:
     NRMSE = sqrt(sum (y - target)^2 / sum (target - mean target)^2) over every step
     with a non-zero weight, every output and every sample. The predicted class of a
     sample is the argmax of its mean readout over the steps where the loss is active.
+
+    Parameters
+    ----------
+    loss : MSELoss or CrossEntropyLoss
+        The loss of the run.
+    record_outputs : bool
+        Keep every sample's readouts (``outputs``).
     """
 
     def __init__(self, loss, record_outputs=False):
@@ -24,14 +31,34 @@ class Metrics:
         self.events_per_neuron_per_s = self.quanta_per_neuron_per_s = float("nan")
 
     def start_batch(self, samples, copies, data):
-        """A batch of ``samples`` (one per copy) starts; ``data``: the loss's arrays."""
+        """A batch starts.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            One per copy.
+        copies : int
+            Copies side by side.
+        data : dict
+            The loss's arrays of the batch.
+        """
         self.samples, self.data = samples, data
         self.loss_sum = np.zeros(copies)
         self.loss_steps = np.zeros(copies)
         self.y_sum, self.trace, self.copy_traces = 0.0, [], {}
 
     def add(self, n, y, losses):
-        """Step n of the batch: readouts ``y`` (copies, n_out) and per-copy ``losses``."""
+        """Step n of the batch.
+
+        Parameters
+        ----------
+        n : int
+            The step.
+        y : ndarray
+            Readouts (copies, n_out).
+        losses : ndarray
+            Per copy.
+        """
         active = self.data["active"][n]
         self.loss_sum += losses
         if self.record_outputs:
@@ -50,8 +77,17 @@ class Metrics:
             self.loss_steps += active
 
     def add_sequence(self, b, y, losses):
-        """Steps 0..T-1 of copy b at once: readouts ``y`` (T, n_out) and ``losses`` (T,);
-        the same sums as ``add`` at every step, for one copy."""
+        """Steps 0..T-1 of one copy at once: the same sums as ``add`` at every step.
+
+        Parameters
+        ----------
+        b : int
+            The copy.
+        y : ndarray
+            Readouts (T, n_out).
+        losses : ndarray
+            Per step (T,).
+        """
         steps = len(y)
         active = self.data["active"][:steps, b]
         self.loss_sum[b] += losses.sum()
@@ -90,8 +126,17 @@ class Metrics:
                 self.outputs.append(copy[:sample.n_steps])
 
     def add_events(self, events, quanta, neuron_seconds):
-        """Count ``events`` and ``quanta`` over ``neuron_seconds`` (neurons x simulated
-        seconds) into the per-neuron rates."""
+        """Count events and quanta into the per-neuron rates.
+
+        Parameters
+        ----------
+        events : int
+            Spike events.
+        quanta : float
+            Sum of ``|q|``.
+        neuron_seconds : float
+            Neurons x simulated seconds.
+        """
         self.events += events
         self.quanta += quanta
         self.neuron_seconds += neuron_seconds
@@ -99,7 +144,13 @@ class Metrics:
         self.quanta_per_neuron_per_s = self.quanta / self.neuron_seconds
 
     def merge(self, other):
-        """Add the samples counted by ``other`` (another worker's share), after these."""
+        """Add the samples counted by another worker's share, after these.
+
+        Parameters
+        ----------
+        other : Metrics
+            Its metrics.
+        """
         self.total_loss += other.total_loss
         self.sample_losses += other.sample_losses
         self.predictions += other.predictions
@@ -111,8 +162,14 @@ class Metrics:
             self.add_events(other.events, other.quanta, other.neuron_seconds)
 
     def summary(self):
-        """The run's numbers as a dict: mean per-sample loss, summed loss, samples, event and
-        quanta rates, and NRMSE (MSE) or accuracy (cross-entropy) as ``metric``."""
+        """The run's numbers.
+
+        Returns
+        -------
+        dict
+            Mean per-sample loss, summed loss, samples, event and quanta rates, and NRMSE
+            (MSE) or accuracy (cross-entropy) as ``metric``.
+        """
         out = {"loss": float(np.mean(self.sample_losses)), "loss_sum": self.total_loss,
                "samples": len(self.sample_losses),
                "events_per_neuron_per_s": self.events_per_neuron_per_s,
@@ -133,9 +190,18 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Progress:
-    """What a progress callback of a run receives: ``done`` of the ``samples`` finished
-    and the run's ``metrics`` so far (the learner passes its ``RunPlan``, which has the
-    same three fields)."""
+    """What a progress callback of a run receives (the learner passes its ``RunPlan``,
+    which has the same three fields).
+
+    Parameters
+    ----------
+    done : int
+        Samples finished.
+    samples : list of Sample
+        The run's samples.
+    metrics : Metrics
+        The run's metrics so far.
+    """
     done: int
     samples: list
     metrics: Metrics

@@ -6,7 +6,15 @@ import numpy as np
 
 
 class SGD:
-    """``p -= lr * (g + momentum * velocity)`` (heavy-ball momentum when > 0)."""
+    """``p -= lr * (g + momentum * velocity)`` (heavy-ball momentum when > 0).
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate (> 0).
+    momentum : float
+        In [0, 1).
+    """
 
     def __init__(self, lr=1e-2, momentum=0.0):
         if not lr > 0:
@@ -17,7 +25,17 @@ class SGD:
 
     def step(self, params, grads, lr_scale=1.0):
         """``p -= lr * lr_scale * g`` for every parameter, with momentum ``v = momentum v + g``
-        used in place of ``g`` when set."""
+        used in place of ``g`` when set.
+
+        Parameters
+        ----------
+        params : dict
+            Arrays updated in place, by name.
+        grads : dict
+            Their gradients, by name.
+        lr_scale : float
+            Multiplier of the learning rate (a schedule's value).
+        """
         for name, g in grads.items():
             if self.momentum:
                 v = self.state.setdefault(name, np.zeros_like(g))
@@ -28,7 +46,17 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015) with bias correction."""
+    """Adam (Kingma & Ba 2015) with bias correction.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate (> 0).
+    beta1, beta2 : float
+        Decay of the moving averages of ``g`` and ``g^2`` (in [0, 1)).
+    eps : float
+        Added to the denominator (> 0).
+    """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         if not lr > 0:
@@ -41,7 +69,17 @@ class Adam:
 
     def step(self, params, grads, lr_scale=1.0):
         """One Adam step with bias correction: ``m, v`` moving averages of ``g`` and ``g^2``,
-        ``p -= lr * lr_scale * m_hat / (sqrt(v_hat) + eps)``."""
+        ``p -= lr * lr_scale * m_hat / (sqrt(v_hat) + eps)``.
+
+        Parameters
+        ----------
+        params : dict
+            Arrays updated in place, by name.
+        grads : dict
+            Their gradients, by name.
+        lr_scale : float
+            Multiplier of the learning rate (a schedule's value).
+        """
         self.state["t"] += 1
         t = self.state["t"]
         for name, g in grads.items():
@@ -57,7 +95,20 @@ class Adam:
 
 
 def clip_by_global_norm(grads, max_norm):
-    """Scale all gradients by ``min(1, max_norm / ||g||)``; return the norm before clipping."""
+    """Scale all gradients by ``min(1, max_norm / ||g||)``, in place.
+
+    Parameters
+    ----------
+    grads : dict
+        Gradient arrays by name.
+    max_norm : float or None
+        The largest global norm (None: no clipping).
+
+    Returns
+    -------
+    float
+        The global norm before clipping.
+    """
     norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
     if max_norm is not None and norm > max_norm:
         for g in grads.values():
@@ -68,9 +119,32 @@ def clip_by_global_norm(grads, max_norm):
 def schedule(kind="constant", epochs=None, gamma=0.5, every=10, floor=0.0):
     """Learning-rate multiplier as a function of the epoch.
 
-    'constant': 1; 'step': gamma ** (epoch // every); 'cosine': from 1 down to ``floor``
-    over ``epochs`` epochs.
+    Parameters
+    ----------
+    kind : str
+        'constant': 1; 'step': gamma ** (epoch // every); 'cosine': from 1 down to
+        ``floor`` over ``epochs`` epochs.
+    epochs : int, optional
+        Length of the cosine schedule.
+    gamma : float
+        Factor of the step schedule.
+    every : int
+        Epochs per step.
+    floor : float
+        Last value of the cosine schedule.
 
+    Returns
+    -------
+    callable
+        ``epoch -> multiplier``.
+
+    Raises
+    ------
+    ValueError
+        An unknown kind, or 'cosine' without ``epochs``.
+
+    Examples
+    --------
     >>> step = schedule("step", gamma=0.5, every=2)
     >>> [step(epoch) for epoch in range(5)]
     [1.0, 1.0, 0.5, 0.5, 0.25]

@@ -32,8 +32,15 @@ SERIAL = "serial"
 
 
 class JobsFailed(RuntimeError):
-    """Some jobs raised twice; ``failed`` lists ``(point, traceback)``; the other results
-    are in ``results`` (``None`` where a job failed)."""
+    """Some jobs raised twice.
+
+    Parameters
+    ----------
+    failed : list of tuple
+        ``(point, traceback)`` of each.
+    results : list
+        The other results (None where a job failed).
+    """
 
     def __init__(self, failed, results):
         self.failed, self.results = failed, results
@@ -43,9 +50,20 @@ class JobsFailed(RuntimeError):
 
 
 def job_name(point):
-    """A file name for a point: ``key=value`` pairs in key order, e.g.
-    ``dt_ms=0.05_seed=1_task=itd``; dicts among the values are written in key order
-    too, so the name does not depend on the order in which anything was given."""
+    """A file name for a point: ``key=value`` pairs in key order; dicts among the values
+    are written in key order too, so the name does not depend on the order in which
+    anything was given.
+
+    Parameters
+    ----------
+    point : dict
+        The job's arguments.
+
+    Returns
+    -------
+    str
+        E.g. ``dt_ms=0.05_seed=1_task=itd``.
+    """
     text = "_".join(f"{k}={_canonical(point[k])}" for k in sorted(point))
     return re.sub(r"[^A-Za-z0-9=._-]", "-", text)
 
@@ -62,7 +80,15 @@ def _canonical(value, top=True):
 
 
 def write_json_atomic(path, data):
-    """Write ``data`` as JSON to ``path`` through a temporary file in the same folder."""
+    """Write JSON through a temporary file in the same folder.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    data : object
+        JSON-serialisable data.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
     try:
@@ -75,14 +101,37 @@ def write_json_atomic(path, data):
 
 
 def scheduler_address(scheduler=None):
-    """``scheduler``, else ``$SGBRIAN_SCHEDULER``, else None (a local cluster)."""
+    """The scheduler to use.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        An address.
+
+    Returns
+    -------
+    str or None
+        ``scheduler``, else ``$SGBRIAN_SCHEDULER``, else None (a local cluster).
+    """
     return scheduler or os.environ.get(SCHEDULER_ENV) or None
 
 
 def connect(scheduler=None, workers=None):
-    """A ``dask.distributed.Client``: to ``scheduler`` (an address) or
-    ``$SGBRIAN_SCHEDULER``, else to a new ``LocalCluster`` of ``workers`` processes
-    (default: one per core), each single-threaded. Returns None for ``'serial'``."""
+    """A ``dask.distributed.Client``.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        An address, ``$SGBRIAN_SCHEDULER`` when not given; ``'serial'``: no client.
+    workers : int, optional
+        Processes of a new ``LocalCluster`` (default: one per core), each
+        single-threaded.
+
+    Returns
+    -------
+    distributed.Client or None
+        The client (None for ``'serial'``).
+    """
     address = scheduler_address(scheduler)
     workers = os.cpu_count() if workers is None else workers
     if not isinstance(workers, int) or workers < 1:
@@ -98,7 +147,13 @@ def connect(scheduler=None, workers=None):
 
 
 def add_arguments(parser):
-    """``--scheduler`` and ``--workers`` for an analysis script's argument parser."""
+    """``--scheduler`` and ``--workers`` for an analysis script.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The script's parser.
+    """
     parser.add_argument("--scheduler", default=None,
                         help=f"Dask scheduler address (tcp://host:8786), or 'serial'; "
                              f"default ${SCHEDULER_ENV}, else a local cluster")
@@ -107,11 +162,33 @@ def add_arguments(parser):
 
 
 def run_jobs(function, points, folder, client=None, progress=True, description="jobs"):
-    """``[function(**p) for p in points]``, each result also in ``folder/<job_name>.json``.
+    """``[function(**p) for p in points]``, each result also in ``folder/<job_name>.json``
+    (a result already there is read back, not run again).
 
-    ``client``: a Dask client, or None to run here one job after the other. Results come
-    back in the order of ``points``. Raises :class:`JobsFailed` (after every other job
-    has finished and been written) if a job raised twice.
+    Parameters
+    ----------
+    function : callable
+        The job.
+    points : list of dict
+        Its arguments.
+    folder : str
+        Where results are kept.
+    client : distributed.Client, optional
+        None: run here one job after the other.
+    progress : bool
+        Show a progress bar.
+    description : str
+        Its label.
+
+    Returns
+    -------
+    list
+        The results in the order of ``points``.
+
+    Raises
+    ------
+    JobsFailed
+        After every other job has finished and been written, if a job raised twice.
     """
     points = [dict(p) for p in points]
     names = [job_name(p) for p in points]
@@ -146,8 +223,21 @@ def run_jobs(function, points, folder, client=None, progress=True, description="
 
 
 def kept_results(points, folder):
-    """The results kept in ``folder`` for ``points`` (None where a job has not finished),
-    without running anything: a sweep's state while it runs or after it was stopped."""
+    """The results kept for points, without running anything: a sweep's state while it
+    runs or after it was stopped.
+
+    Parameters
+    ----------
+    points : list of dict
+        The jobs' arguments.
+    folder : str
+        Where results are kept.
+
+    Returns
+    -------
+    list
+        The results (None where a job has not finished).
+    """
     return [_read(os.path.join(folder, job_name(dict(p)) + ".json")) for p in points]
 
 
@@ -211,10 +301,23 @@ def _progress(total, done, description, show):
 
 # -- data-parallel training -------------------------------------------------------------
 def script_arguments(doc, seeds=(0, 1, 2)):
-    """``--seeds`` (default 0 1 2) and ``--scheduler`` for a model script. Its repeats run
-    here one after the other, or with ``--scheduler`` (or $SGBRIAN_SCHEDULER) as jobs on
-    that cluster. (A local cluster is not started from a model script: its worker
-    processes would import, and so run, the script itself.)"""
+    """``--seeds`` and ``--scheduler`` for a model script. Its repeats run here one after
+    the other, or with ``--scheduler`` (or $SGBRIAN_SCHEDULER) as jobs on that cluster.
+    (A local cluster is not started from a model script: its worker processes would
+    import, and so run, the script itself.)
+
+    Parameters
+    ----------
+    doc : str
+        The script's docstring (its first line describes the script).
+    seeds : sequence of int
+        Default seeds.
+
+    Returns
+    -------
+    argparse.Namespace
+        ``seeds``, ``scheduler`` and ``client`` (None: here).
+    """
     import argparse
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(seeds))

@@ -24,7 +24,20 @@ def use_style():
 
 
 def save(fig, stem):
-    """Write ``stem.png`` and ``stem.pdf`` (creating the folder); return both paths."""
+    """Write ``stem.png`` and ``stem.pdf`` (creating the folder).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    stem : str
+        Path without extension.
+
+    Returns
+    -------
+    list of str
+        Both paths.
+    """
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
     paths = [f"{stem}.png", f"{stem}.pdf"]
     for path in paths:
@@ -34,14 +47,40 @@ def save(fig, stem):
 
 
 def plot_kernels(ax, t, kernels, label="bucket"):
-    """Plot kernels (K x len(t)) against t (seconds), one line per bucket."""
+    """Plot kernels against t, one line per bucket.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    t : array_like
+        Times in seconds.
+    kernels : array_like
+        K x len(t).
+    label : str
+        Prefix of each line's label.
+    """
     for k, kernel in enumerate(kernels, start=1):
         ax.plot(t * 1e3, kernel, label=f"{label} {k}", color=plt.cm.viridis(k / (len(kernels) + 1)))
     ax.set_xlabel("time (ms)")
 
 
 def plot_reconstruction(ax, t, y, r, theta, label="signal"):
-    """A signal ``y`` and its sigma-delta reconstruction ``r`` (a staircase)."""
+    """A signal ``y`` and its sigma-delta reconstruction ``r`` (a staircase).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    t : array_like
+        Times in seconds.
+    y, r : array_like
+        Signal and reconstruction.
+    theta : float
+        The threshold (named in the reconstruction's label).
+    label : str
+        Label of the signal.
+    """
     ax.plot(t / ms, y, color=PALETTE[0], lw=1.2, label=label)
     ax.step(t / ms, r, where="post", color=PALETTE[3], lw=0.8,
             label=f"reconstruction (theta={theta:g})")
@@ -50,7 +89,21 @@ def plot_reconstruction(ax, t, y, r, theta, label="signal"):
 
 
 def plot_raster(ax, spike_monitor, offset=0, color=None, label=None):
-    """Raster of a SpikeMonitor; marker size grows with ``|payload|`` when recorded."""
+    """Raster of a SpikeMonitor; marker size grows with ``|payload|`` when recorded.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    spike_monitor : SpikeMonitor
+        The monitor.
+    offset : int
+        Added to the neuron indices (to stack layers).
+    color : str, optional
+        Marker colour.
+    label : str, optional
+        Legend label.
+    """
     q = spike_monitor.q[:] if "q" in spike_monitor.record_variables else np.ones(spike_monitor.num_spikes)
     ax.scatter(spike_monitor.t / ms, spike_monitor.i[:] + offset, s=2 + 3 * np.abs(q),
                marker="|", color=color, label=label)
@@ -58,8 +111,19 @@ def plot_raster(ax, spike_monitor, offset=0, color=None, label=None):
 
 
 def legend_below(fig, axes, bottom=0.1, **kwargs):
-    """One legend for every labelled line of ``axes``, below the panels (never over data):
-    the panels are laid out above ``bottom`` (a fraction of the figure height)."""
+    """One legend for every labelled line of ``axes``, below the panels (never over data).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    axes : sequence of matplotlib.axes.Axes
+        The panels.
+    bottom : float
+        The panels are laid out above it (a fraction of the figure height).
+    **kwargs
+        Passed to ``fig.legend``.
+    """
     handles = {}
     for ax in np.ravel(axes):
         for handle, label in zip(*ax.get_legend_handles_labels()):

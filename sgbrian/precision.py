@@ -38,6 +38,12 @@ from .learning import OnlineLearner
 from .optim import Adam
 from .parallel import kept_results, run_jobs
 from .datasets import regrid
+from .dt_statistics import dt_effect_p, verdict
+
+#: ``dt_effect_p`` and ``verdict`` are re-exported: ``sgbrian.precision.verdict`` works.
+__all__ = ["DTS", "MASTER_DT", "COMMON_DT", "SIZES", "EPOCHS", "SWEEP_RULE", "master_task",
+           "transfer", "common_grid", "task_data", "train_at", "fixed_point", "trained_point",
+           "sweep", "update_interval", "dt_effect_p", "verdict"]
 
 DTS = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02)       # ms
 MASTER_DT = 0.01 * ms
@@ -58,14 +64,46 @@ SWEEP_RULE = {"delay": "spatial", "itd": "exact", "timing": "exact"}
 
 
 def master_task(name, mode="full", seed=0):
-    """Task ``name`` on the master grid, sized for the sweep (``mode``: full or quick)."""
+    """A task on the master grid, sized for the sweep.
+
+    Parameters
+    ----------
+    name : str
+        The experiment.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    seed : int
+        Seed of the task.
+
+    Returns
+    -------
+    TaskData
+        The task on ``MASTER_DT``.
+    """
     ex = EXPERIMENTS[name]
     return ex.make_task(seed=seed, dt=MASTER_DT, **SIZES[mode][name])
 
 
 def transfer(learner, name, task, seed=0):
-    """A network for ``task`` (on its dt) with ``learner``'s parameters: weights, bucket
-    weights and biases as they are, delays rounded to the new grid."""
+    """A network for a task (on its dt) with a learner's parameters: weights, bucket weights
+    and biases as they are, delays rounded to the new grid.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The trained learner.
+    name : str
+        The experiment.
+    task : TaskData
+        The task on the new dt.
+    seed : int
+        Seed of the network's draws (its parameters are then replaced).
+
+    Returns
+    -------
+    SGNetwork
+        The network.
+    """
     ex = EXPERIMENTS[name]
     defaultclock.dt = task.dt
     net = ex.make_network(task, seed=seed)
@@ -83,22 +121,73 @@ def transfer(learner, name, task, seed=0):
 
 
 def common_grid(outputs, dt):
-    """Outputs (samples x steps x n_out) sampled every ``COMMON_DT``."""
+    """Outputs sampled every ``COMMON_DT``.
+
+    Parameters
+    ----------
+    outputs : ndarray
+        Samples x steps x n_out.
+    dt : Quantity
+        Their time step.
+
+    Returns
+    -------
+    ndarray
+        Samples x common steps x n_out.
+    """
     stride = int(round(float(COMMON_DT / dt)))
     return np.concatenate([o[::stride] for o in outputs])
 
 
 def task_data(task, dt_ms, seed, mode="full"):
-    """The task of ``seed`` on ``dt_ms``: the master grid's task re-gridded."""
+    """The task of a seed on a dt: the master grid's task re-gridded.
+
+    Parameters
+    ----------
+    task : str
+        The experiment.
+    dt_ms : float
+        Time step in ms.
+    seed : int
+        Seed of the task.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+
+    Returns
+    -------
+    TaskData
+        The task.
+    """
     return regrid(master_task(task, mode, seed), dt_ms * ms)
 
 
 def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None, rule=None):
-    """``train_task`` of experiment ``task`` at ``dt_ms`` on ``task_data`` (``data``: that
-    task, if already made), with the experiment's own settings (those of ``models/``:
-    batch size, learning rate, epochs; quick mode 1 epoch), its update interval fixed in
-    time (``update_interval``) and the sweeps' rule (``SWEEP_RULE``; ``rule`` another).
-    Returns ``train_task``'s dict."""
+    """``train_task`` of an experiment at a dt on :func:`task_data`, with the experiment's
+    own settings (those of ``models/``: batch size, learning rate, epochs; quick mode 1
+    epoch), its update interval fixed in time (:func:`update_interval`).
+
+    Parameters
+    ----------
+    task : str
+        The experiment.
+    dt_ms : float
+        Time step in ms.
+    seed : int
+        Its seed.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    target : str
+        Code generation target.
+    data : TaskData, optional
+        That task, if already made.
+    rule : str, optional
+        Gradient method (default the sweeps' ``SWEEP_RULE``).
+
+    Returns
+    -------
+    dict
+        ``train_task``'s result.
+    """
     ex = EXPERIMENTS[task]
     data = data if data is not None else task_data(task, dt_ms, seed, mode)
     return train_task(task, seed=seed, dt=dt_ms * ms, epochs=EPOCHS[mode], target=target,
@@ -107,8 +196,27 @@ def train_at(task, dt_ms, seed, mode="full", target="numpy", data=None, rule=Non
 
 
 def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
-    """Job (a), (b), (d) of one task and seed: train once at the experiment's dt, then
-    simulate that fixed network at every dt in ``dts``. Returns a list of rows (dicts)."""
+    """Jobs (a), (b), (d) of one task and seed: train once at the experiment's dt, then
+    simulate that fixed network at every dt.
+
+    Parameters
+    ----------
+    task : str
+        The experiment.
+    seed : int
+        Its seed.
+    dts : sequence of float
+        Time steps in ms.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    target : str
+        Code generation target.
+
+    Returns
+    -------
+    list of dict
+        One row per dt.
+    """
     ex = EXPERIMENTS[task]
     prefs.codegen.target = target
     master = master_task(task, mode, seed)
@@ -141,7 +249,26 @@ def fixed_point(task, seed, dts=DTS, mode="full", target="numpy"):
 
 
 def trained_point(task, dt_ms, seed, mode="full", target="numpy"):
-    """Job (c): the test score of task ``task`` trained at ``dt_ms`` with ``seed``."""
+    """Job (c): the test score of a task trained at a dt.
+
+    Parameters
+    ----------
+    task : str
+        The experiment.
+    dt_ms : float
+        Time step in ms.
+    seed : int
+        Its seed.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    target : str
+        Code generation target.
+
+    Returns
+    -------
+    dict
+        The score and its training's numbers.
+    """
     ex = EXPERIMENTS[task]
     result = train_at(task, dt_ms, seed, mode, target)
     return {"trained_score": float(result["test"][ex.metric]),
@@ -150,12 +277,37 @@ def trained_point(task, dt_ms, seed, mode="full", target="numpy"):
 
 def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=None,
           folder=None, progress=False, run=True):
-    """Rows (a)-(d) for every task in ``tasks``, dt in ``dts`` (ms) and seed in ``seeds``,
-    one row per (task, dt, seed). The jobs (one fixed network per task and seed, one
-    training per task, dt and seed) run through :func:`sgbrian.parallel.run_jobs` on
-    ``client`` (None: here, one after the other); with ``folder``, each job's result is
-    kept there and a sweep run again resumes where it stopped. ``run=False`` runs
-    nothing: the rows of the points whose jobs are kept in ``folder`` (both of them)."""
+    """Rows (a)-(d) for every task, dt and seed, one row per (task, dt, seed). The jobs (one
+    fixed network per task and seed, one training per task, dt and seed) run through
+    :func:`sgbrian.parallel.run_jobs`.
+
+    Parameters
+    ----------
+    tasks : sequence of str
+        The experiments.
+    dts : sequence of float
+        Time steps in ms.
+    mode : str
+        'full' or 'quick' (the sweep's sizes).
+    seeds : sequence of int
+        The seeds.
+    target : str
+        Code generation target.
+    client : distributed.Client, optional
+        Where the jobs run (None: here, one after the other).
+    folder : str, optional
+        Each job's result is kept there, and a sweep run again resumes where it stopped.
+    progress : bool
+        Show a progress bar.
+    run : bool
+        False runs nothing: the rows of the points whose jobs (both of them) are kept in
+        ``folder``.
+
+    Returns
+    -------
+    list of dict
+        The rows.
+    """
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
     dts, seeds = [float(d) for d in dts], [int(s) for s in seeds]
     folder = folder or tempfile.mkdtemp(prefix="sgbrian-sweep-")
@@ -186,66 +338,20 @@ def sweep(tasks, dts=DTS, mode="full", seeds=(0, 1, 2), target="numpy", client=N
 
 
 def update_interval(ex, dt):
-    """The experiment's update interval at ``dt``, fixed in time ('sample' stays)."""
+    """An experiment's update interval at a dt, fixed in time ('sample' stays).
+
+    Parameters
+    ----------
+    ex : Experiment
+        The experiment.
+    dt : Quantity
+        The time step.
+
+    Returns
+    -------
+    str or int
+        'sample', or steps at ``dt``.
+    """
     if ex.update_every == "sample":
         return "sample"
     return max(1, int(round(ex.update_every * float(ex.dt / dt))))
-
-
-def dt_effect_p(task_rows):
-    """p-value of the effect of dt on the trained scores of one task's rows.
-
-    When every dt was trained with the same seeds (at least 2 seeds, 2 dts), the seeds
-    are blocks: a seed fixes the task data and the initial network at every dt, so a
-    two-way ANOVA without interaction (score = mean + dt effect + seed effect + noise)
-    compares the dts within each seed; ``F = MS_dt / MS_residual`` with ``(a - 1)`` and
-    ``(a - 1)(b - 1)`` degrees of freedom (a dts, b seeds; for 2 dts the paired t-test,
-    F = t^2). Otherwise a one-way ANOVA over dt (``scipy.stats.f_oneway``, seeds as
-    replicates). NaN when neither can be computed."""
-    import scipy.stats
-    dts = sorted({r["dt_ms"] for r in task_rows})
-    groups = [np.array([r["trained_score"] for r in task_rows if r["dt_ms"] == d]) for d in dts]
-    if len(dts) < 2 or min(len(g) for g in groups) < 2:
-        return float("nan")
-    seeds = [[r.get("seed") for r in task_rows if r["dt_ms"] == d] for d in dts]
-    if (any(None in s for s in seeds) or len(set(seeds[0])) != len(seeds[0])
-            or any(sorted(s) != sorted(seeds[0]) for s in seeds)):
-        return float(scipy.stats.f_oneway(*groups).pvalue)
-    seeds[0] = sorted(seeds[0])
-    by = {(r["dt_ms"], r["seed"]): r["trained_score"] for r in task_rows}
-    Y = np.array([[by[d, seed] for seed in seeds[0]] for d in dts])       # (dts, seeds)
-    a, b = Y.shape
-    residual = Y - Y.mean(axis=1, keepdims=True) - Y.mean(axis=0, keepdims=True) + Y.mean()
-    ms_dt = b * ((Y.mean(axis=1) - Y.mean()) ** 2).sum() / (a - 1)
-    ms_residual = (residual ** 2).sum() / ((a - 1) * (b - 1))
-    if ms_residual == 0:
-        return 0.0 if ms_dt > 0 else float("nan")
-    return float(scipy.stats.f.sf(ms_dt / ms_residual, a - 1, (a - 1) * (b - 1)))
-
-
-def verdict(rows):
-    """Per task, from every seed: the mean test score trained at each dt, and whether the
-    means lie within 2 percentage points (accuracy) or 10% (NRMSE, max/min - 1) of each
-    other; and the p-value of :func:`dt_effect_p`, which says whether the differences
-    between dts exceed what the seeds alone produce (p < 0.05: a detectable effect of
-    dt). Returns {task: (insensitive, spread, text, p_value)}."""
-    out = {}
-    for name in sorted({r["task"] for r in rows}):
-        task_rows = [r for r in rows if r["task"] == name]
-        metric = task_rows[0]["metric"]
-        dts = sorted({r["dt_ms"] for r in task_rows})
-        groups = [np.array([r["trained_score"] for r in task_rows if r["dt_ms"] == d]) for d in dts]
-        means = np.array([g.mean() for g in groups])
-        p = dt_effect_p(task_rows)
-        if metric == "accuracy":
-            spread = 100 * (means.max() - means.min())
-            ok = spread <= 2.0
-            text = f"mean accuracy spread {spread:.1f} percentage points over dt (limit 2)"
-        else:
-            spread = 100 * (means.max() / means.min() - 1)
-            ok = spread <= 10.0
-            text = f"mean NRMSE spread {spread:.1f}% over dt (limit 10%)"
-        seeds = min(len(g) for g in groups)
-        text += f"; {seeds} seed(s) per dt, effect of dt p = {p:.3g}"
-        out[name] = (bool(ok), float(spread), text, p)
-    return out

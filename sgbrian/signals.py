@@ -6,11 +6,32 @@ from .validation import check_int, check_positive, check_time
 
 
 def band_limited_noise(n_steps, dt, cutoff, channels=1, seed=0):
-    """Gaussian noise low-passed at ``cutoff`` (ideal filter in the Fourier domain).
+    """Gaussian noise low-passed at ``cutoff`` (ideal filter in the Fourier domain), each
+    channel scaled to zero mean and unit standard deviation.
 
-    Returns an array (n_steps, channels), each channel scaled to zero mean and unit
-    standard deviation. Same seed, same signal. The cutoff must keep at least the lowest
-    non-zero frequency, ``1 / (n_steps dt)``.
+    Parameters
+    ----------
+    n_steps : int
+        Samples.
+    dt : Quantity
+        Time between samples.
+    cutoff : Quantity
+        Cutoff frequency; it must keep at least the lowest non-zero frequency,
+        ``1 / (n_steps dt)``.
+    channels : int
+        Number of channels.
+    seed : int
+        Same seed, same signal.
+
+    Returns
+    -------
+    ndarray
+        (n_steps, channels).
+
+    Raises
+    ------
+    ValueError
+        A cutoff below the lowest non-zero frequency.
     """
     n_steps = check_int("n_steps", n_steps, 2)
     channels = check_int("channels", channels, 1)

@@ -15,6 +15,13 @@ def use_target(target, directory=None):
     'numpy' and 'cython' are runtime targets (``prefs.codegen.target``);
     'cpp_standalone' selects the standalone device, built into ``directory`` on the
     first ``run()`` (call this before creating any Brian2 object).
+
+    Parameters
+    ----------
+    target : str
+        'numpy', 'cython' or 'cpp_standalone'.
+    directory : str, optional
+        The standalone project's folder.
     """
     check_choice("target", target, TARGETS)
     if target == "cpp_standalone":
@@ -28,5 +35,11 @@ def use_target(target, directory=None):
 
 
 def is_standalone():
-    """True if the active Brian2 device generates standalone code (cpp_standalone, GeNN)."""
+    """Whether the active Brian2 device generates standalone code.
+
+    Returns
+    -------
+    bool
+        True under cpp_standalone and GeNN.
+    """
     return not isinstance(get_device(), RuntimeDevice)

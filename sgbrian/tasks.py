@@ -26,8 +26,23 @@ def _steps(duration, dt):
 
 
 def delayed(signal, delay, dt):
-    """``signal`` delayed by ``delay`` (any real delay; exact for a periodic band-limited
-    signal: a phase shift in the Fourier domain)."""
+    """A signal delayed by any real delay: exact for a periodic band-limited signal (a
+    phase shift in the Fourier domain).
+
+    Parameters
+    ----------
+    signal : ndarray
+        Steps x channels.
+    delay : Quantity
+        The delay.
+    dt : Quantity
+        Time between samples.
+
+    Returns
+    -------
+    ndarray
+        The delayed signal, same shape.
+    """
     freqs = np.fft.rfftfreq(signal.shape[0], float(dt / second))
     spectrum = np.fft.rfft(signal, axis=0) * np.exp(-2j * np.pi * freqs * float(delay / second))[:, None]
     return np.fft.irfft(spectrum, n=signal.shape[0], axis=0)
@@ -37,7 +52,28 @@ def delay_task(n_train=20, n_test=5, duration=200 * ms, delay=7.3 * ms, cutoff=5
                dt=None, seed=0):
     """Delay learning: target(t) = input(t - delay); input: unit-variance noise below
     ``cutoff``. The first ``2 * delay`` of each sample carries no loss (the network cannot
-    know the input before the sample began)."""
+    know the input before the sample began).
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Samples.
+    duration : Quantity
+        Length of a sample.
+    delay : Quantity
+        The delay to learn.
+    cutoff : Quantity
+        Band limit of the input.
+    dt : Quantity, optional
+        Time step (default: the clock's).
+    seed : int
+        Same seed, same samples.
+
+    Returns
+    -------
+    TaskData
+        Train and test samples on ``dt``.
+    """
     dt = dt or defaultclock.dt
     check_time("delay", delay)
     n = _steps(duration, dt)
@@ -54,17 +90,61 @@ def delay_task(n_train=20, n_test=5, duration=200 * ms, delay=7.3 * ms, cutoff=5
 
 
 def delay_network(task, K=8, tau=1 * ms, theta=0.02, seed=0, record=()):
-    """1 -> 1 linear readout: the bucket weights learn the delay kernel."""
+    """1 -> 1 linear readout: the bucket weights learn the delay kernel.
+
+    Parameters
+    ----------
+    task : TaskData
+        A delay task.
+    K : int
+        Buckets.
+    tau : Quantity
+        Bucket time constant.
+    theta : float
+        Threshold of the encoders.
+    seed : int
+        Seed of the weights and delays.
+    record : sequence of str
+        Monitors to make.
+
+    Returns
+    -------
+    SGNetwork
+        The network (input: the first training sample).
+    """
     return feedforward([1, 1], K=K, tau=tau, theta=theta, signal=task.train[0].input,
                        record=record, seed=seed)
 
 
 def itd_task(n_train=360, n_test=180, n_classes=9, max_itd=1 * ms, duration=15 * ms,
              rate=600 * Hz, dt=None, seed=0):
-    """Interaural time difference: one random spike pattern (Poisson, ``rate``) on the
-    left channel, the same pattern shifted by the class's ITD on the right (positive:
-    right lags). ITDs: ``n_classes`` values evenly spaced in [-max_itd, +max_itd], each a
-    whole number of steps. Classes are balanced."""
+    """Interaural time difference: one random spike pattern (Poisson, ``rate``) on the left
+    channel, the same pattern shifted by the class's ITD on the right (positive: right
+    lags). ITDs: ``n_classes`` values evenly spaced in [-max_itd, +max_itd], each a whole
+    number of steps. Classes are balanced.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Samples.
+    n_classes : int
+        Number of ITDs.
+    max_itd : Quantity
+        Largest ITD.
+    duration : Quantity
+        Length of a sample.
+    rate : Quantity
+        Rate of the pattern's spikes.
+    dt : Quantity, optional
+        Time step (default: the clock's).
+    seed : int
+        Same seed, same samples.
+
+    Returns
+    -------
+    TaskData
+        Train and test samples on ``dt``.
+    """
     dt = dt or defaultclock.dt
     n_classes = check_int("n_classes", n_classes, 2)
     itds = np.linspace(-1, 1, n_classes) * float(max_itd / dt)
@@ -98,7 +178,32 @@ def itd_network(task, hidden=48, K=2, tau=0.1 * ms, readout_tau=2 * ms, max_dela
     [0, max_delay] (a Jeffress-like array of delay differences), with unit weights and
     bucket weights and a bias of -1.2: one spike alone lifts x to at most 1, so only
     arrivals within about 0.2 ms of each other drive the neuron. The readout's buckets
-    are slower (``readout_tau``) to integrate the evidence."""
+    are slower (``readout_tau``) to integrate the evidence.
+
+    Parameters
+    ----------
+    task : TaskData
+        An ITD task.
+    hidden : int
+        Coincidence detectors.
+    K : int
+        Buckets.
+    tau : Quantity
+        The detectors' bucket time constant.
+    readout_tau : Quantity
+        The readout's.
+    max_delay : Quantity
+        Longest input delay.
+    bias : float
+        The detectors' bias.
+    seed : int
+        Seed of the weights and delays.
+
+    Returns
+    -------
+    SGNetwork
+        The network (input: the first training sample).
+    """
     net = feedforward([2, hidden, task.n_outputs], neuron=NeuronSpec(K=K, tau=tau, theta=0.05),
                       readout=NeuronSpec(K=K, tau=readout_tau, theta=0.05, output="linear"),
                       connection=ConnectionSpec(max_delay=[max_delay, 0 * ms], random_delays=True),
@@ -114,8 +219,33 @@ def timing_task(n_train=500, n_test=200, n_classes=10, channels=100, duration=60
                 jitter=1 * ms, noise_rate=2 * Hz, dt=None, seed=0):
     """SHD-like timing-only patterns: class c has a template in which every channel fires
     exactly once, at a random time. A sample is its class's template with Gaussian
-    ``jitter`` on every spike plus Poisson noise spikes at ``noise_rate`` per channel,
-    the same for every class: spike counts carry no class information."""
+    ``jitter`` on every spike plus Poisson noise spikes at ``noise_rate`` per channel, the
+    same for every class: spike counts carry no class information.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Samples.
+    n_classes : int
+        Classes.
+    channels : int
+        Input channels.
+    duration : Quantity
+        Length of a sample.
+    jitter : Quantity
+        Standard deviation of each spike's jitter.
+    noise_rate : Quantity
+        Noise spikes per channel.
+    dt : Quantity, optional
+        Time step (default: the clock's).
+    seed : int
+        Same seed, same samples.
+
+    Returns
+    -------
+    TaskData
+        Train and test samples on ``dt``.
+    """
     dt = dt or defaultclock.dt
     if not float(noise_rate / Hz) >= 0:
         raise ValueError(f"noise_rate must be >= 0 Hz, got {noise_rate}")
@@ -142,18 +272,56 @@ def timing_task(n_train=500, n_test=200, n_classes=10, channels=100, duration=60
 
 
 def timing_network(task, hidden=64, K=8, tau=5 * ms, seed=0):
-    """channels -> hidden (relu) -> classes, buckets spanning the pattern duration."""
+    """channels -> hidden (relu) -> classes, buckets spanning the pattern duration.
+
+    Parameters
+    ----------
+    task : TaskData
+        A timing task.
+    hidden : int
+        Hidden neurons.
+    K : int
+        Buckets.
+    tau : Quantity
+        Bucket time constant.
+    seed : int
+        Seed of the weights and delays.
+
+    Returns
+    -------
+    SGNetwork
+        The network (input: the first training sample).
+    """
     return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
                        spikes=task.train[0].input, weight_scale=2.0, seed=seed)
 
 
 def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train_path=None,
              test_path=None, folder=None):
-    """SHD (700 channels, 20 classes) from ``train_path`` / ``test_path`` (the dataset's
-    ``shd_train.h5`` and ``shd_test.h5``; the first ``n_train`` / ``n_test`` samples), or,
-    without paths, a synthetic set of that layout written into ``folder`` (default: a
-    temporary folder) by :func:`~sgbrian.datasets.synthetic_shd` and read back by
-    :func:`~sgbrian.datasets.load_shd`."""
+    """SHD (700 channels, 20 classes) from the dataset's files, or a synthetic set of that
+    layout written into ``folder`` by :func:`~sgbrian.datasets.synthetic_shd` and read back
+    by :func:`~sgbrian.datasets.load_shd`.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Samples (the first ones of the files).
+    duration : Quantity
+        Length of a sample.
+    dt : Quantity, optional
+        Time step (default: the clock's).
+    seed : int
+        Same seed, same samples.
+    train_path, test_path : str, optional
+        ``shd_train.h5`` and ``shd_test.h5``.
+    folder : str, optional
+        Where the synthetic files go (default: a temporary folder).
+
+    Returns
+    -------
+    TaskData
+        Train and test samples on ``dt``.
+    """
     import os
     import tempfile
     dt = dt or defaultclock.dt
@@ -173,12 +341,35 @@ def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train
 
 
 def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, theta=0.1, seed=0):
-    """700 -> hidden (relu) -> 20: per-synapse delays of the inputs drawn in
-    [0, max_delay] (learnable); the readout's synapses have none (its K buckets of
-    ``tau`` already give it smoothed delays over K tau = 80 ms), which halves the Brian2
-    run's time: each of a hidden neuron's events is then delivered in the step it is sent.
-    ``theta`` 0.1: on 640 synthetic samples (6 epochs, rule 'adjoint') it reached the same
-    test accuracy as 0.05 (0.975) with 51 instead of 84 events per neuron per second."""
+    """700 -> hidden (relu) -> 20: per-synapse delays of the inputs drawn in [0, max_delay]
+    (learnable); the readout's synapses have none (its K buckets of ``tau`` already give
+    it smoothed delays over K tau = 80 ms), which halves the Brian2 run's time: each of a
+    hidden neuron's events is then delivered in the step it is sent. ``theta`` 0.1: on
+    640 synthetic samples (6 epochs, rule 'adjoint') it reached the same test accuracy
+    as 0.05 (0.975) with 51 instead of 84 events per neuron per second.
+
+    Parameters
+    ----------
+    task : TaskData
+        An SHD task.
+    hidden : int
+        Hidden neurons.
+    K : int
+        Buckets.
+    tau : Quantity
+        Bucket time constant.
+    max_delay : Quantity
+        Longest input delay.
+    theta : float
+        Threshold of the encoders.
+    seed : int
+        Seed of the weights and delays.
+
+    Returns
+    -------
+    SGNetwork
+        The network (input: the first training sample).
+    """
     return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=theta,
                        spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
                        random_delays=True, weight_scale=2.0, seed=seed)

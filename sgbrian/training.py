@@ -23,8 +23,24 @@ HISTORY_FIELDS = [("epoch", int), ("loss", float), ("metric", float), ("val_loss
 
 
 def evaluate(learner, samples, record_outputs=False, batch_size=1):
-    """Run ``samples`` without learning (``batch_size`` side by side); return the
-    ``Metrics.summary()`` dict."""
+    """Run samples without learning.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner (its parameters are used, not changed).
+    samples : list of Sample
+        The samples.
+    record_outputs : bool
+        Keep every sample's readouts.
+    batch_size : int
+        Samples side by side.
+
+    Returns
+    -------
+    dict
+        ``Metrics.summary()``.
+    """
     metrics = Metrics(learner.loss, record_outputs)
     learner.run_samples(list(samples), train=False, metrics=metrics, batch_size=batch_size)
     return metrics.summary()
@@ -44,20 +60,53 @@ def _progress_printer(epoch, stream):
 
 def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
         progress=True, stream=None, batch_size=1, client=None, replica=None):
-    """Train ``learner`` for ``epochs`` epochs over the samples ``train``.
+    """Train a learner for a number of epochs.
 
     Each epoch visits the samples in an order drawn from the learner's seeded RNG,
     ``batch_size`` at a time side by side (one update per batch with
-    ``update_every='sample'``).
-    ``validation``: samples evaluated after each epoch. ``checkpoint``: a path written
-    after every epoch (parameters, optimizer state, RNG state, epoch, history);
-    ``resume=True`` continues from it and gives the same numbers as an uninterrupted
-    run. Progress (epoch, loss, accuracy or NRMSE, events per neuron per second) goes
-    to ``stream`` (default stderr). Returns the history as a numpy structured array.
+    ``update_every='sample'``). Progress (epoch, loss, accuracy or NRMSE, events per
+    neuron per second) goes to ``stream``.
 
-    ``client`` (a ``dask.distributed.Client``) with ``replica`` (a picklable function
-    that builds this learner's network and learner on a worker): data-parallel training,
-    see :func:`sgbrian.data_parallel.batch_gradients`; the same updates as training here.
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    train : list of Sample
+        Training samples.
+    epochs : int
+        Epochs.
+    validation : list of Sample, optional
+        Evaluated after each epoch.
+    checkpoint : str, optional
+        A path written after every epoch (parameters, optimizer state, RNG state,
+        epoch, history).
+    resume : bool
+        Continue from ``checkpoint``: the same numbers as an uninterrupted run.
+    progress : bool
+        Report progress.
+    stream : file, optional
+        Where progress goes (default stderr).
+    batch_size : int
+        Samples side by side.
+    client : distributed.Client, optional
+        With ``replica``: data-parallel training
+        (:func:`sgbrian.data_parallel.batch_gradients`), the same updates as here.
+    replica : callable, optional
+        A picklable function that builds this learner's network and learner on a worker.
+
+    Returns
+    -------
+    ndarray
+        The history, a structured array (``history_array``).
+
+    Raises
+    ------
+    TrainingDiverged
+        A non-finite loss or parameter; the last good parameters are restored.
+    CheckpointError
+        A checkpoint that does not fit the learner.
+    ValueError
+        No training samples, or ``epochs`` not an int >= 1.
     """
     stream = stream or sys.stderr
     train = list(train)
@@ -100,7 +149,18 @@ def fit(learner, train, epochs, validation=None, checkpoint=None, resume=False,
 
 
 def history_array(records):
-    """The epoch records as a numpy structured array with the fields of ``HISTORY_FIELDS``."""
+    """The epoch records as a numpy structured array.
+
+    Parameters
+    ----------
+    records : list of dict
+        One per epoch.
+
+    Returns
+    -------
+    ndarray
+        With the fields of ``HISTORY_FIELDS``.
+    """
     return np.array([tuple(r) for r in records], dtype=HISTORY_FIELDS)
 
 
@@ -148,8 +208,20 @@ def _read_npz(path, kind, expected):
 
 
 def save_checkpoint(learner, path, next_epoch, records):
-    """Parameters, optimizer state, RNG state, epoch and history, in one npz file
-    (arrays plus JSON metadata; no pickle), written atomically."""
+    """Parameters, optimizer state, RNG state, epoch and history, in one npz file (arrays
+    plus JSON metadata; no pickle), written atomically.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    path : str
+        The file.
+    next_epoch : int
+        The epoch a resumed run starts with.
+    records : list of dict
+        The history so far.
+    """
     arrays = {f"param/{k}": v for k, v in learner.params.items()}
     state = learner.optimizer.state
     arrays.update({f"optimizer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
@@ -162,8 +234,27 @@ def save_checkpoint(learner, path, next_epoch, records):
 
 
 def load_checkpoint(learner, path):
-    """Restore a checkpoint into ``learner``; return ``(history records, next epoch)``.
-    Checks format, version, optimizer and every parameter's name and shape."""
+    """Restore a checkpoint into a learner.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    path : str
+        The file.
+
+    Returns
+    -------
+    records : list of dict
+        The history.
+    next_epoch : int
+        The epoch to start with.
+
+    Raises
+    ------
+    CheckpointError
+        Another format, version or optimizer, or a parameter of another name or shape.
+    """
     meta, arrays = _read_npz(path, "checkpoint", CHECKPOINT_FORMAT)
     if meta["optimizer"] != type(learner.optimizer).__name__:
         raise CheckpointError(f"{path}: checkpoint optimizer is {meta['optimizer']}, the "
@@ -190,13 +281,34 @@ def _set_params(learner, params, source):
 
 
 def save_parameters(learner, path):
-    """Parameters to a versioned ``.npz`` file (JSON metadata, no pickle), atomically."""
+    """Parameters to a versioned ``.npz`` file (JSON metadata, no pickle), atomically.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    path : str
+        The file.
+    """
     _write_npz_atomically(path, dict(learner.params),
                           {"format": PARAMETER_FORMAT[0], "version": PARAMETER_FORMAT[1],
                            "sgbrian": __version__})
 
 
 def load_parameters(learner, path):
-    """Load a file written by :func:`save_parameters` (checks format, version, shapes)."""
+    """Load a file written by :func:`save_parameters`.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    path : str
+        The file.
+
+    Raises
+    ------
+    CheckpointError
+        Another format or version, or a parameter of another shape.
+    """
     _, arrays = _read_npz(path, "parameter file", PARAMETER_FORMAT)
     _set_params(learner, arrays, path)

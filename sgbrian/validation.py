@@ -11,7 +11,29 @@ from brian2.units.fundamentalunits import DimensionMismatchError, have_same_dime
 
 
 def check_int(name, value, low, high=None):
-    """Return ``value`` as ``int`` if it is an integer in ``[low, high]``."""
+    """An integer argument in ``[low, high]``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : int
+        The value.
+    low : int
+        Smallest allowed.
+    high : int, optional
+        Largest allowed.
+
+    Returns
+    -------
+    int
+        ``value``.
+
+    Raises
+    ------
+    ValueError
+        Not an integer, or out of range (the range is named).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer >= {low}" +
                          (f" and <= {high}" if high is not None else "") + f", got {value!r}")
@@ -22,7 +44,27 @@ def check_int(name, value, low, high=None):
 
 
 def check_time(name, value, allow_zero=False):
-    """Return a time :class:`Quantity` (or array of them) that is finite and > 0 (or >= 0)."""
+    """A time (or array of times) that is finite and > 0 (or >= 0).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : Quantity
+        The value.
+    allow_zero : bool
+        Accept 0.
+
+    Returns
+    -------
+    Quantity
+        ``value``.
+
+    Raises
+    ------
+    ValueError
+        Not a time, not finite, or not > 0 (>= 0).
+    """
     if not isinstance(value, Quantity) or not have_same_dimensions(value, second):
         raise ValueError(f"{name} must be a time with units (e.g. 5*ms), got {value!r}")
     arr = np.asarray(value)
@@ -36,7 +78,25 @@ def check_time(name, value, allow_zero=False):
 
 
 def check_positive(name, value):
-    """Return ``value`` as a float array if every entry is finite and > 0."""
+    """Values that are all finite and > 0.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : float or array_like
+        The value.
+
+    Returns
+    -------
+    ndarray
+        ``value`` as floats.
+
+    Raises
+    ------
+    ValueError
+        An entry that is not finite or not > 0.
+    """
     arr = check_finite(name, value)
     if np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0, got {value!r}")
@@ -44,7 +104,25 @@ def check_positive(name, value):
 
 
 def check_finite(name, value):
-    """Return ``value`` as a float array; NaN and infinite entries are refused."""
+    """Values that are all finite.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : float or array_like
+        The value.
+
+    Returns
+    -------
+    ndarray
+        ``value`` as floats.
+
+    Raises
+    ------
+    ValueError
+        A NaN or infinite entry.
+    """
     if isinstance(value, Quantity) and not value.is_dimensionless:
         raise ValueError(f"{name} must be dimensionless, got {value!r}")
     try:
@@ -59,7 +137,27 @@ def check_finite(name, value):
 
 
 def check_shape(name, arr, shape):
-    """Require ``arr.shape == shape`` (scalars broadcast); return the broadcast array."""
+    """An array of a given shape (scalars broadcast).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    arr : array_like
+        The value.
+    shape : tuple of int
+        The shape required.
+
+    Returns
+    -------
+    ndarray
+        ``arr`` broadcast to ``shape``.
+
+    Raises
+    ------
+    ValueError
+        Another shape (both are named).
+    """
     arr = np.asarray(arr)
     if arr.ndim == 0:
         return np.broadcast_to(arr, shape).copy()
@@ -70,17 +168,54 @@ def check_shape(name, arr, shape):
 
 
 def check_choice(name, value, choices):
-    """Require ``value`` to be one of ``choices``."""
+    """One of a set of choices.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        The value.
+    choices : sequence
+        The allowed values.
+
+    Returns
+    -------
+    object
+        ``value``.
+
+    Raises
+    ------
+    ValueError
+        Anything else (the allowed values are listed).
+    """
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
 
 
 def delay_steps(name, delay, dt):
-    """Whole number of time steps in ``delay`` (a time or array of times).
+    """Whole number of time steps in a delay.
 
-    Raises ``ValueError`` unless every delay is >= 0 and a whole multiple of ``dt``
-    (to a relative tolerance of 1e-9).
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    delay : Quantity
+        A time or array of times.
+    dt : Quantity
+        Time step.
+
+    Returns
+    -------
+    ndarray
+        Steps (ints).
+
+    Raises
+    ------
+    ValueError
+        Unless every delay is >= 0 and a whole multiple of ``dt`` (to a relative
+        tolerance of 1e-9).
     """
     check_time(name, delay, allow_zero=True)
     ratio = np.asarray(delay / dt, dtype=float)

@@ -34,7 +34,9 @@ LAYERS = [
     {"tasks"},
     {"analysis"},
     {"experiments"},
+    {"dt_statistics"},
     {"precision"},
+    {"comparison"},
     {"baselines"},
     {"bptt"},
     # front ends

@@ -13,13 +13,36 @@ from .spec import GENN_HINT, GeNNExportError, code_report, network_spec
 
 
 def run_specs(specs, directory, build=True, use_gpu=False):
-    """Generate (and with ``build``, compile and run) the GeNN model of ``specs``.
+    """Generate (and with ``build``, compile and run) the GeNN model of specs.
 
-    Several specs with the same dt share one GeNN model (names prefixed ``n0_``, ...);
-    it runs for the longest, and each spec keeps the events of its own duration.
-    Runs brian2genn in a fresh process (one ``run()`` per process). Returns a dict with
-    ``events`` (per spec, per layer, as :func:`decode_events`), ``build_s`` (code
-    generation and compilation), ``run_s`` (GeNN's own run time) and ``wall_s``.
+    Several specs with the same dt share one GeNN model (names prefixed ``n0_``, ...); it
+    runs for the longest, and each spec keeps the events of its own duration. Runs
+    brian2genn in a fresh process (one ``run()`` per process).
+
+    Parameters
+    ----------
+    specs : list of dict
+        :func:`~sgbrian.genn.spec.network_spec` of each network.
+    directory : str
+        The model's folder.
+    build : bool
+        Compile and run.
+    use_gpu : bool
+        GeNN's CUDA backend (default: its CPU backend).
+
+    Returns
+    -------
+    dict
+        ``events`` (per spec, per layer, as :func:`~sgbrian.genn.objects.decode_events`),
+        ``build_s`` (code generation and compilation), ``run_s`` (GeNN's own run time)
+        and ``wall_s``.
+
+    Raises
+    ------
+    GeNNExportError
+        ``build`` without GeNN 4.9, or specs of different dt.
+    RuntimeError
+        The brian2genn process failed (its output's end is in the message).
     """
     if build and not genn_path():
         raise GeNNExportError(f"build=True needs GeNN 4.9: {GENN_HINT}")
@@ -46,7 +69,14 @@ def run_specs(specs, directory, build=True, use_gpu=False):
 
 
 def genn_path():
-    """``GENN_PATH`` if set, else the project's own build in ``.genn/`` (``make genn``)."""
+    """Where GeNN 4.9 is.
+
+    Returns
+    -------
+    str or None
+        ``GENN_PATH`` if set, else the project's own build in ``.genn/`` (``make genn``)
+        if present.
+    """
     if os.environ.get("GENN_PATH"):
         return os.environ["GENN_PATH"]
     local = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -55,12 +85,34 @@ def genn_path():
 
 
 def export_genn(net, directory, duration, build=False, use_gpu=False):
-    """Write the GeNN model of ``net`` for ``duration`` from its current state.
+    """Write the GeNN model of a network for a window from its current state.
 
-    Runs brian2genn code generation in a fresh process; with ``build=True`` (GeNN 4.9
-    found by :func:`genn_path`) also compiles and runs it (``use_gpu``: the CUDA
-    backend; default GeNN's CPU backend). Returns a report dict (features, synapse and
-    neuron counts, code size, timings, and with ``build`` the decoded events).
+    Runs brian2genn code generation in a fresh process; with ``build`` also compiles and
+    runs it.
+
+    Parameters
+    ----------
+    net : SGNetwork
+        The network.
+    directory : str
+        The model's folder.
+    duration : Quantity
+        Length of the run.
+    build : bool
+        Compile and run (GeNN 4.9 found by :func:`genn_path`).
+    use_gpu : bool
+        GeNN's CUDA backend (default: its CPU backend).
+
+    Returns
+    -------
+    dict
+        Features, synapse and neuron counts, code size, timings, and with ``build`` the
+        decoded events.
+
+    Raises
+    ------
+    GeNNExportError
+        A feature that cannot be exported.
     """
     spec = network_spec(net, duration)
     result = run_specs([spec], directory, build=build, use_gpu=use_gpu)
@@ -76,13 +128,27 @@ def export_genn(net, directory, duration, build=False, use_gpu=False):
 
 
 def compare_with_runtime(nets, duration, directory, use_gpu=False):
-    """Run one network (or a list sharing dt) in GeNN and in the runtime with
-    ``schedule='genn'``, both for ``duration`` (one, or one per network) from each
-    network's current state.
+    """Run networks in GeNN and in the runtime with ``schedule='genn'``, from each network's
+    current state. All networks go into one GeNN model (one build); the runtime run
+    advances every network by its duration.
 
-    All networks go into one GeNN model (one build). Returns ``(result, rows)``:
-    :func:`run_specs`'s result and, per network, the :func:`agreement` rows of its
-    layers. The runtime run advances every network by ``duration``.
+    Parameters
+    ----------
+    nets : SGNetwork or list of SGNetwork
+        Networks sharing dt.
+    duration : Quantity or list of Quantity
+        One, or one per network.
+    directory : str
+        The model's folder.
+    use_gpu : bool
+        GeNN's CUDA backend.
+
+    Returns
+    -------
+    result : dict
+        :func:`run_specs`'s result.
+    rows : list of list of dict
+        Per network, the :func:`~sgbrian.genn.objects.agreement` rows of its layers.
     """
     single = not isinstance(nets, (list, tuple))
     nets = [nets] if single else list(nets)

@@ -14,13 +14,26 @@ from .spec import emitter_events, emitter_factor, spec_from_record
 
 
 def genn_objects(spec, prefix="", delayed_reads="genn"):
-    """Brian2 objects of the GeNN form of ``spec`` (create after ``set_device``).
+    """Brian2 objects of the GeNN form of a spec (create after ``set_device``).
 
-    ``delayed_reads='genn'``: synapses read ``q_pre``, which GeNN delays by the synapse's
-    delay (the export). ``'history'``: they read the sender's payload ring buffer
-    (``sgbrian.history``), so that Brian2's runtime, which reads presynaptic variables at
-    delivery, runs the same form (a check of the rewrite without GeNN).
-    Returns ``(objects, monitors)``; ``monitors[l]`` is the SpikeMonitor of layer l.
+    Parameters
+    ----------
+    spec : dict
+        A :func:`~sgbrian.genn.spec.network_spec`.
+    prefix : str
+        Prefix of every object's name (several specs in one model).
+    delayed_reads : str
+        'genn': synapses read ``q_pre``, which GeNN delays by the synapse's delay (the
+        export). 'history': they read the sender's payload ring buffer
+        (:mod:`sgbrian.history`), so that Brian2's runtime, which reads presynaptic
+        variables at delivery, runs the same form (a check of the rewrite without GeNN).
+
+    Returns
+    -------
+    objects : list
+        Groups, synapses and monitors.
+    monitors : list of SpikeMonitor
+        ``monitors[l]`` records layer l.
     """
     check_choice("delayed_reads", delayed_reads, ("genn", "history"))
     dt = spec["dt"] * second
@@ -96,9 +109,22 @@ def _neuron_group(layer, history, name):
 
 
 def decode_events(monitors, spec, dt):
-    """Events of every layer as sorted ``(step, index, payload)`` tuples.
+    """Events of every layer as sorted ``(step, index, payload)`` tuples; input copies are
+    summed back into payloads (analog input), spike inputs carry 1.
 
-    Input copies are summed back into payloads (analog input); spike inputs carry 1.
+    Parameters
+    ----------
+    monitors : list of SpikeMonitor
+        From :func:`genn_objects`.
+    spec : dict
+        The spec.
+    dt : Quantity
+        Time step.
+
+    Returns
+    -------
+    list of list of tuple
+        Per layer.
     """
     out = []
     for l, monitor in enumerate(monitors):
@@ -119,10 +145,21 @@ def decode_events(monitors, spec, dt):
 
 
 def runtime_events(net, duration):
-    """Run ``net`` for ``duration`` with ``schedule='genn'`` from its current state.
+    """Run a network with ``schedule='genn'`` from its current state; the network's
+    schedule is restored afterwards.
 
-    Returns every layer's events as sorted ``(step, index, payload)`` tuples, steps
-    counted from the start of the run; the network's schedule is restored afterwards.
+    Parameters
+    ----------
+    net : SGNetwork
+        The network.
+    duration : Quantity
+        How long.
+
+    Returns
+    -------
+    list of list of tuple
+        Every layer's events as sorted ``(step, index, payload)``, steps counted from the
+        start of the run.
     """
     dt = net.layers[1].group.clock.dt
     start = int(round(float(net.network.t / dt)))
@@ -145,7 +182,18 @@ def runtime_events(net, duration):
 
 
 def agreement(expected, got):
-    """Per layer: events in each list and in both (same step, index and payload)."""
+    """Per layer: events in each list and in both (same step, index and payload).
+
+    Parameters
+    ----------
+    expected, got : list of list of tuple
+        Events per layer.
+
+    Returns
+    -------
+    list of dict
+        ``layer``, ``runtime``, ``genn``, ``matching``, ``equal``.
+    """
     rows = []
     for l, (a, b) in enumerate(zip(expected, got)):
         both = len(set(a) & set(b))

@@ -40,7 +40,18 @@ class GeNNExportError(ValueError):
 
 
 def check_exportable(net):
-    """Raise :class:`GeNNExportError` naming any feature that cannot be exported exactly."""
+    """Refuse a network with a feature that cannot be exported exactly.
+
+    Parameters
+    ----------
+    net : SGNetwork
+        The network.
+
+    Raises
+    ------
+    GeNNExportError
+        Naming the feature and what to do instead.
+    """
     if any(isinstance(obj, NetworkOperation) for obj in net.network.objects):
         raise GeNNExportError("network_operation (the learning plugin) cannot run under GeNN: "
                               "call learner.detach() and export the trained network for "
@@ -70,7 +81,18 @@ def check_exportable(net):
 
 
 def events_in_flight(syn):
-    """Number of events queued in the ``pre`` pathway of Brian2 ``Synapses`` ``syn``."""
+    """Number of events queued in the ``pre`` pathway of Brian2 synapses.
+
+    Parameters
+    ----------
+    syn : Synapses
+        The synapses.
+
+    Returns
+    -------
+    int
+        Events queued (0 without a queue).
+    """
     queue = getattr(syn.pre, "queue", None)
     if queue is None:
         return 0
@@ -81,11 +103,26 @@ def events_in_flight(syn):
 
 
 def network_spec(net, duration):
-    """A plain description (lists and numbers) of ``net`` for ``duration`` from now.
+    """A plain description (lists and numbers) of a network for a window from now:
+    parameters, the state of every layer (buckets ``U_k``, encoder ``r`` and ``q``), and
+    the input of ``[t, t + duration)`` with steps counted from the network's time ``t``.
 
-    Parameters, the state of every layer (buckets ``U_k``, encoder ``r`` and ``q``), and
-    the input of the window ``[t, t + duration)`` with steps counted from the network's
-    current time ``t``.
+    Parameters
+    ----------
+    net : SGNetwork
+        The network.
+    duration : Quantity
+        Length of the window.
+
+    Returns
+    -------
+    dict
+        ``dt``, ``steps``, ``start_step``, ``input``, ``layers`` and ``connections``.
+
+    Raises
+    ------
+    GeNNExportError
+        A feature that cannot be exported (:func:`check_exportable`).
     """
     check_exportable(net)
     dt = net.layers[1].group.clock.dt
@@ -160,14 +197,36 @@ RECORD_CODECS = {
 
 def spec_record(spec):
     """A :class:`~sgbrian.specs.NeuronSpec` as JSON data, field by field
-    (``RECORD_CODECS``); :func:`spec_from_record` reads it back."""
+    (``RECORD_CODECS``); :func:`spec_from_record` reads it back.
+
+    Parameters
+    ----------
+    spec : NeuronSpec
+        The spec.
+
+    Returns
+    -------
+    dict
+        One JSON value per field.
+    """
     identity = (lambda value: value, None)
     return {f.name: RECORD_CODECS.get(f.name, identity)[0](getattr(spec, f.name))
             for f in fields(spec)}
 
 
 def spec_from_record(record):
-    """The :class:`~sgbrian.specs.NeuronSpec` written by :func:`spec_record`."""
+    """The :class:`~sgbrian.specs.NeuronSpec` written by :func:`spec_record`.
+
+    Parameters
+    ----------
+    record : dict
+        The record.
+
+    Returns
+    -------
+    NeuronSpec
+        The spec.
+    """
     return NeuronSpec(**{name: RECORD_CODECS[name][1](value) if name in RECORD_CODECS else value
                          for name, value in record.items()})
 
@@ -175,6 +234,18 @@ def spec_from_record(record):
 def payload_bits(q):
     """Bits of the largest ``|q|`` (at least 1): the emitter copies carry bits 0..B-1.
 
+    Parameters
+    ----------
+    q : array_like
+        Integer payloads.
+
+    Returns
+    -------
+    int
+        B.
+
+    Examples
+    --------
     >>> payload_bits([3, -5, 1])       # |q| <= 5 needs bits 0, 1 and 2
     3
     """
@@ -183,8 +254,20 @@ def payload_bits(q):
 
 
 def emitter_factor(copy):
-    """Payload carried by emitter copy ``copy``: ``s * 2^b`` (s = +1 for even copies).
+    """Payload carried by an emitter copy: ``s * 2^b`` (s = +1 for even copies).
 
+    Parameters
+    ----------
+    copy : int
+        The copy c (sign ``s = 1 - 2 (c mod 2)``, bit ``b = c // 2``).
+
+    Returns
+    -------
+    int
+        Its payload.
+
+    Examples
+    --------
     >>> [emitter_factor(c) for c in range(6)]
     [1, -1, 2, -2, 4, -4]
     """
@@ -192,12 +275,30 @@ def emitter_factor(copy):
 
 
 def emitter_events(q):
-    """Spread integer payloads ``q`` (steps x channels) over ``2B`` emitter copies.
+    """Spread integer payloads over ``2B`` emitter copies.
 
     Copy ``c`` (sign ``s = 1 - 2 (c mod 2)``, bit ``b = c // 2``) of channel i fires at
-    step n when ``s q >= 1`` and bit b of ``|q|`` is set. Returns ``(B, indices, steps)``
-    with indices ``c * channels + i``; the payload is recovered as the sum of
-    :func:`emitter_factor` over the copies that fired.
+    step n when ``s q >= 1`` and bit b of ``|q|`` is set; the payload is recovered as the
+    sum of :func:`emitter_factor` over the copies that fired.
+
+    Parameters
+    ----------
+    q : array_like
+        Payloads, steps x channels.
+
+    Returns
+    -------
+    bits : int
+        B.
+    indices : ndarray
+        ``c * channels + i`` of each emission.
+    steps : ndarray
+        Its step.
+
+    Raises
+    ------
+    GeNNExportError
+        A payload that is not an integer.
     """
     q = np.asarray(q, dtype=float)
     if np.any(q != np.round(q)):
@@ -215,7 +316,18 @@ def emitter_events(q):
 
 
 def synapse_counts(spec):
-    """Synapses of the export per connection, and of the runtime network."""
+    """Synapses of the export per connection, and of the runtime network.
+
+    Parameters
+    ----------
+    spec : dict
+        A :func:`network_spec`.
+
+    Returns
+    -------
+    dict
+        ``runtime`` and ``genn`` (lists per connection) and ``input_copies``.
+    """
     inp = spec["input"]
     copies = 2 * payload_bits(inp["q"]) if inp["kind"] == "analog" else 1
     runtime = [len(c["w"]) for c in spec["connections"]]
@@ -224,10 +336,29 @@ def synapse_counts(spec):
 
 
 def gpu_memory_bytes(n_neurons, K, fan_in, max_delay_steps=0, bytes_per_value=8):
-    """Estimated GPU memory of one exported neuron layer of ``n_neurons`` with ``fan_in``
-    synapses each: neuron state ``(2(K+1) + 4)`` values, ``q`` and ``theta`` kept in
-    GeNN's delay queue (``max_delay_steps + 1`` slots each), one weight and one sparse
-    index (4 bytes) per synapse, and a spike queue (one int per neuron per slot)."""
+    """Estimated GPU memory of one exported neuron layer: neuron state ``(2(K+1) + 4)``
+    values, ``q`` and ``theta`` kept in GeNN's delay queue (``max_delay_steps + 1`` slots
+    each), one weight and one sparse index (4 bytes) per synapse, and a spike queue (one
+    int per neuron per slot).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons of the layer.
+    K : int
+        Buckets.
+    fan_in : int
+        Synapses per neuron.
+    max_delay_steps : int
+        Longest delay of its outgoing synapses, in steps.
+    bytes_per_value : int
+        8 (double) or 4 (float).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     slots = max_delay_steps + 1
     neurons = n_neurons * (((2 * (K + 1) + 4) + 2 * slots) * bytes_per_value + 4 * slots)
     synapses = n_neurons * fan_in * (bytes_per_value + 4)
@@ -235,7 +366,20 @@ def gpu_memory_bytes(n_neurons, K, fan_in, max_delay_steps=0, bytes_per_value=8)
 
 
 def code_report(directory, spec):
-    """Size of the generated GeNN model and of the network it holds."""
+    """Size of the generated GeNN model and of the network it holds.
+
+    Parameters
+    ----------
+    directory : str
+        The export's folder.
+    spec : dict
+        Its :func:`network_spec`.
+
+    Returns
+    -------
+    dict
+        Lines, model counts, what the code contains, synapse counts, features.
+    """
     model = os.path.join(directory, "magicnetwork_model.cpp")
     text = open(model).read() if os.path.exists(model) else ""
     return {"model_file": model, "model_lines": text.count("\n"),
