@@ -96,7 +96,7 @@ def test_the_error_sent_down_equals_a_sum_over_synapses(rng, delays):
     """SynapseTable.error, ``A[t, i] = sum_{s of i} w_s E[t + d_s, post_s]`` (E zero from
     T on), by matrix products per delay (dense weights: one delay) and by the compiled
     pass over each sender's synapses (sparse: four delays), against the sum written out."""
-    from sgbrian.learning.adjoint import SynapseTable
+    from sgbrian.learning.adjoint_data import SynapseTable
     from sgbrian.learning.adjoint_kernels import kernels
     from types import SimpleNamespace
     n_pre, n_post, steps = 6, 5, 9

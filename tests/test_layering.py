@@ -27,8 +27,10 @@ LAYERS = [
     # learning: gradient methods, then training loops over them
     {"data_parallel"},
     {"training"},
-    {"learning", "learning.binding", "learning.buffers", "learning.cascades",
-     "learning.memory", "learning.online", "learning.adjoint", "learning.adjoint_kernels",
+    {"learning", "learning.binding", "learning.engine", "learning.buffers",
+     "learning.cascades",
+     "learning.memory", "learning.online", "learning.adjoint", "learning.adjoint_data",
+     "learning.adjoint_kernels",
      "learning.methods", "learning.learner"},
     # tasks, experiments, analyses built on all of the above
     {"tasks"},

@@ -4,8 +4,9 @@
 - :mod:`.learner`: :class:`OnlineLearner` (parameters, optimizer, updates, runs of samples);
 - :mod:`.methods`: the registry of gradient methods (``rule=``): 'exact', 'spatial',
   'adjoint'; :func:`register_method` adds one;
-- :mod:`.binding`: what every method shares (the engine that binds a learner to a Brian2
-  network of ``batch`` copies, the connections' topology, :class:`RunPlan`);
+- :mod:`.binding` and :mod:`.engine`: what every method shares (the connections' topology
+  as the methods see it; the engine that binds a learner to a Brian2 network of
+  ``batch`` copies, and :class:`RunPlan`);
 - :mod:`.online`: the per-step engines of the online rules; :mod:`.cascades` and
   :mod:`.buffers` their sender cascades, traces and gradient windows;
 - :mod:`.adjoint` (with :mod:`.adjoint_kernels`): the engine of rule 'adjoint', which
@@ -18,8 +19,8 @@ gradients are exact (tests/test_learning.py and tests/test_adjoint.py check them
 finite differences).
 """
 from ..layers import layer_taus
-from .binding import (Connection, Engine, RunPlan, TrainingDiverged, activation,
-                      activation_slope, drive_terms)
+from .binding import Connection, TrainingDiverged, activation, activation_slope, drive_terms
+from .engine import Engine, RunPlan
 from .buffers import WeightGradient, owned_nbytes
 from .cascades import BucketMajorCascades, InPlaceTrace, SenderCascades
 from .learner import TRAINABLE, OnlineLearner

@@ -34,122 +34,31 @@ rounding), so nothing but events is recorded.
 import time
 
 import numpy as np
-from brian2 import Clock, NetworkOperation, SpikeMonitor, second
+from brian2 import Clock, NetworkOperation, SpikeMonitor
 
 from ..datasets import batch_inputs
+from .adjoint_data import LayerEvents, SynapseTable
 from .adjoint_kernels import kernels
-from .binding import Engine, activation, activation_slope
+from .binding import activation, activation_slope
+from .engine import Engine
 from .buffers import owned_nbytes
 
 
-class SynapseTable:
-    """The synapses of one connection of one copy in CSR order (sender i's synapses are
-    positions ``start[i]:start[i + 1]``; ``order`` maps a position to the synapse's index
-    in Brian2's order), with their whole-step delays as the network uses them now."""
-
-    def __init__(self, conn):
-        pre = conn.pre.astype(np.int64)
-        self.order = np.argsort(pre, kind="stable")
-        self.in_order = bool(np.all(self.order == np.arange(len(pre))))
-        self.start = np.searchsorted(pre[self.order], np.arange(conn.n_pre + 1)).astype(np.int64)
-        self.post = np.ascontiguousarray(conn.post[self.order], dtype=np.int64)
-        self.n_pre, self.n_post = conn.n_pre, conn.n_post
-        self.set_delays(conn)
-
-    def set_delays(self, conn):
-        """The connection's per-synapse delays in steps (``conn.delays`` indexed per synapse)
-        and ``offset = delay x n_post + post`` (int32), where an event's arrival lands in
-        a (steps, n_post) array relative to its step's row."""
-        self.delays = np.ascontiguousarray(self.csr(conn.delays[conn.delay_index]), dtype=np.int64)
-        self.longest = int(self.delays.max(initial=0))
-        offset = self.delays * self.n_post + self.post
-        if offset.max(initial=0) >= 2 ** 31:
-            raise ValueError(f"delays up to {self.longest} steps x {self.n_post} receivers exceed "
-                             "the adjoint's int32 offsets")
-        self.offset = offset.astype(np.int32)
-        self.delay_values = np.unique(self.delays)
-        self.dense = len(self.delay_values) * self.n_pre * self.n_post <= 2 * len(self.post)
-        if self.dense:          # per delay value: its synapses' senders and receivers
-            pre = np.repeat(np.arange(self.n_pre), np.diff(self.start))
-            chosen = {d: np.flatnonzero(self.delays == d) for d in self.delay_values}
-            self.by_delay = {d: (c, pre[c], self.post[c]) for d, c in chosen.items()}
-
-    def error(self, E, weights, compiled, out):
-        """``A[t, i] = sum_{s of i} w_s E[t + d_s, post_s]`` for t = 0..T (E is zero from T
-        on): the error of each sender's transmitted signal, written into ``out``
-        (T + 1, n_pre). ``weights`` in CSR order. Where the weights are dense per delay
-        value (the delays in use times n_pre times n_post at most twice the synapses), one
-        matrix product per delay; else one pass over each sender's synapses
-        (``compiled.error``)."""
-        T = len(E)
-        if self.dense:
-            out[:] = 0.0
-            for d in self.delay_values[self.delay_values < T]:   # E[t + d] exists for t < T - d
-                chosen, pre, post = self.by_delay[d]
-                W = np.zeros((self.n_pre, self.n_post))
-                W[pre, post] = weights[chosen]
-                out[:T - d] += E[d:] @ W.T
-            return out
-        ET = np.zeros((self.n_post, T + 1 + self.longest))
-        ET[:, :T] = E.T
-        A = np.empty((self.n_pre, T + 1))
-        compiled.error(self.start, self.post, weights, self.delays, ET, A)
-        out[:] = A.T
-        return out
-
-    def csr(self, values):
-        """Per-synapse ``values`` (Brian2's order) in CSR order."""
-        return values if self.in_order else values[self.order]
-
-    def add(self, grad, values):
-        """``grad`` (Brian2's order) += ``values`` (CSR order)."""
-        if self.in_order:
-            grad += values
-        else:
-            np.add.at(grad, self.order, values)
-
-
-class LayerEvents:
-    """The events a sender layer emitted during one batch, split by copy: for copy b,
-    ``steps[b]`` (step within the batch), ``senders[b]`` (neuron of the copy) and
-    ``amounts[b]`` (what each event injects: ``theta q``, or 1 per raw spike)."""
-
-    def __init__(self, monitor, layer, n, copies, first_step, dt):
-        count = int(monitor.variables["N"].get_value())
-        index = np.asarray(monitor.variables["i"].get_value()[:count], dtype=np.int64)
-        steps = np.rint(monitor.variables["t"].get_value()[:count] / float(dt / second))
-        steps = steps.astype(np.int64) - first_step
-        if layer.kind == "spikes":
-            amounts = np.ones(count)
-            self.quanta = amounts
-        else:
-            q = monitor.variables["q"].get_value()[:count]
-            theta = layer.group.variables["theta"].get_value()
-            amounts = np.asarray(theta[index] * q if np.ndim(theta) else theta * q, dtype=float)
-            self.quanta = np.abs(q)
-        copy = index // n
-        order = np.argsort(copy.astype(np.int16 if copies < 2 ** 15 else np.int64), kind="stable")
-        bounds = np.searchsorted(copy[order], np.arange(copies + 1))
-        self.copy, self.steps_all = copy, steps
-        by_copy = (steps[order], index[order] - copy[order] * n, amounts[order])
-        self.parts = [tuple(a[start:stop] for a in by_copy)
-                      for start, stop in zip(bounds[:-1], bounds[1:])]
-        monitor.resize(0)
-        monitor.variables["N"].set_value(0)
-
-    def counted(self, active):
-        """(events, quanta) at steps where ``active[step, copy]`` (inside a sample)."""
-        inside = (self.steps_all >= 0) & (self.steps_all < len(active))
-        keep = np.zeros(len(self.copy), bool)
-        keep[inside] = active[self.steps_all[inside], self.copy[inside]]
-        return int(keep.sum()), float(self.quanta[keep].sum())
-
-
 class BatchWork:
-    """What the samples of one batch share: the parameters in the loops' layouts (weights
-    in CSR order, bucket weights (K+1, n)), arrays over (steps, neurons) reused from sample
+    """What the samples of one batch share: the parameters in the loops' layouts (weights in
+    CSR order, bucket weights (K+1, n)), arrays over (steps, neurons) reused from sample
     to sample (a fresh array would cost a page fault per 4 KiB), and the gradients summed
-    over the batch in those layouts (``add_to`` adds them to the learner's)."""
+    over the batch in those layouts (``add_to`` adds them to the learner's).
+
+    Parameters
+    ----------
+    engine : AdjointEngine
+        The engine.
+    steps : int
+        The batch's length.
+    train : sequence of str
+        The parameters trained.
+    """
 
     def __init__(self, engine, steps, train):
         learner, layers = engine.learner, engine.net.layers
@@ -173,7 +82,13 @@ class BatchWork:
 
     def add_to(self, grads):
         """The batch's sums into the learner's gradients (Brian2's synapse order; the delay
-        gradient is ``-1e-3 w_s`` times its gather, per ms)."""
+        gradient is ``-1e-3 w_s`` times its gather, per ms).
+
+        Parameters
+        ----------
+        grads : dict
+            The learner's gradients, updated.
+        """
         for l, table in enumerate(self.engine.tables):
             if f"v{l + 1}" in grads:
                 grads[f"v{l + 1}"] += self.grad_v[l + 1].T
@@ -186,8 +101,18 @@ class BatchWork:
 
 
 class AdjointEngine(Engine):
-    """Rule 'adjoint': records the events of every layer and, once per batch, computes
-    each sample's gradients backwards in time (module docstring)."""
+    """Rule 'adjoint': records the events of every layer and, once per batch, computes each
+    sample's gradients backwards in time (module docstring).
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    net : SGNetwork
+        The network of ``batch`` copies.
+    batch : int
+        Copies.
+    """
 
     def __init__(self, learner, net, batch):
         super().__init__(learner, net, batch)
@@ -204,27 +129,67 @@ class AdjointEngine(Engine):
         self._workspace = {}
 
     def workspace(self, name, l, steps):
-        """A (steps, n_l) array kept for reuse (a view of one as long as the longest batch)."""
+        """An array kept for reuse (a view of one as long as the longest batch).
+
+        Parameters
+        ----------
+        name : str
+            What it holds.
+        l : int
+            The layer.
+        steps : int
+            Rows needed.
+
+        Returns
+        -------
+        ndarray
+            (steps, n_l).
+        """
         key = (name, l)
         if key not in self._workspace or len(self._workspace[key]) < steps:
             self._workspace[key] = np.empty((steps, self.sizes[l]))
         return self._workspace[key][:steps]
 
     def keeps_history(self, l):
-        """None: the adjoint rule keeps no sender cascades during the run (it rebuilds them
-        from the recorded events)."""
+        """None: the adjoint rule keeps no sender cascades during the run (it rebuilds them from
+        the recorded events).
+
+        Parameters
+        ----------
+        l : int
+            The connection.
+        """
         return None                      # no sender cascades: nothing is filtered per step
 
     def apply_delays(self, params, dt):
         """Write the delays to the Synapses and rebuild each connection's per-delay tables
-        (``SynapseTable.set_delays``)."""
+        (``SynapseTable.set_delays``).
+
+        Parameters
+        ----------
+        params : dict
+            The learner's parameters.
+        dt : Quantity
+            Time step.
+        """
         super().apply_delays(params, dt)
         for table, conn in zip(self.tables, self.connections):
             table.set_delays(conn)
 
     def layout(self, batches):
-        """Every batch as long as the longest (samples and gap), the first starting at the
-        next multiple of that length: the batch clock then ticks at every batch's start."""
+        """Every batch as long as the longest (samples and gap), the first starting at the next
+        multiple of that length: the batch clock then ticks at every batch's start.
+
+        Parameters
+        ----------
+        batches : list of list of Sample
+            The batches.
+
+        Returns
+        -------
+        tuple
+            ``(inputs, starts, lengths, start time)``.
+        """
         length = max(max(s.n_steps for s in batch) for batch in batches) + self.gap()
         inputs, starts, lengths = batch_inputs(batches, self.batch, self.gap(), self.learner.dt,
                                                self.sizes[0], length)
@@ -240,8 +205,14 @@ class AdjointEngine(Engine):
             monitor.variables["N"].set_value(0)
 
     def run(self, plan):
-        """One Brian2 run over every batch of ``plan`` (all of one length); an operation on
-        a clock of that length finishes each batch at the start of the next one."""
+        """One Brian2 run over every batch (all of one length); an operation on a clock of that
+        length finishes each batch at the start of the next one.
+
+        Parameters
+        ----------
+        plan : RunPlan
+            The batches and what to do with their gradients.
+        """
         dt, length = self.learner.dt, int(plan.lengths[0])
         first = int(plan.starts[0])
         self.plan = plan
@@ -345,11 +316,17 @@ class AdjointEngine(Engine):
             delta *= activation_slope(layers[l - 1], work.x[l - 1])
 
     def state_nbytes(self):
-        """Bytes the engine holds to learn: its synapse tables, the arrays over (steps,
-        neurons) reused from sample to sample, and what its monitors have allocated for
-        the events of a batch (capacity, not use). Fixed per batch length; grows with the
-        steps of a batch (not with the number of batches), unlike the online rules'
-        buffers, which do not grow with the steps at all."""
+        """Bytes the engine holds to learn: its synapse tables, the arrays over (steps, neurons)
+        reused from sample to sample, and what its monitors have allocated for the events of
+        a batch (capacity, not use). Fixed per batch length; grows with the steps of a batch
+        (not with the number of batches), unlike the online rules' buffers, which do not grow
+        with the steps at all.
+
+        Returns
+        -------
+        int
+            Bytes.
+        """
         monitors = sum(m.variables[name].get_value().base.nbytes
                        if m.variables[name].get_value().base is not None
                        else m.variables[name].get_value().nbytes

@@ -94,20 +94,37 @@ static void send_error(int64_t n_pre, const int64_t *start, const int64_t *post,
 
 
 def cascade_source(K1, backward, tap, derivative=False):
-    """C source of one cascade loop for ``K1`` = K+1 buckets, events entering bucket
-    ``tap``. Forward, t = 0 .. T-1, every neuron j:
+    """C source of one cascade loop, events entering bucket ``tap``. Forward, t = 0 .. T-1,
+    every neuron j::
 
         U_j(t) = P U_j(t-1) + e_tap inject[t, j];   out[t, j] = b_j + v_j . U_j(t)
 
-    Backward, t = T-1 .. 0 (the adjoint of the cascade is the cascade run backwards;
-    the loop's step s = 0 .. T-1 is t = T-1-s):
+    Backward, t = T-1 .. 0 (the adjoint of the cascade is the cascade run backwards; the
+    loop's step s = 0 .. T-1 is t = T-1-s)::
 
         mu_j(t) = P mu_j(t+1) + e_tap drive[t, j]
         out[t, j] = v_j . mu_j(t),  Ed[t, j] = sum_{k>=1} v_j^k (mu^{k-1} - mu^k) rates[k-1]
         grad_v[k, j] += inject[t, j] mu_j^k(t),   grad_b[j] += drive[t, j]
 
-    (``Ed`` with ``derivative``). ``v``, ``grad_v`` and the scratch state ``S`` are
-    (K+1, N); ``P`` is lower triangular. One function per variant: no branch in the loop."""
+    ``v``, ``grad_v`` and the scratch state ``S`` are (K+1, N); ``P`` is lower triangular.
+    One function per variant: no branch in the loop.
+
+    Parameters
+    ----------
+    K1 : int
+        Buckets including the tap.
+    backward : bool
+        The backward loop.
+    tap : int
+        Bucket the events enter (0, or 1 for raw spikes).
+    derivative : bool
+        Also ``Ed`` (the delay derivative's error).
+
+    Returns
+    -------
+    str
+        C source.
+    """
     ks = range(K1)
     source = "d" if backward else "in"
     lines = [f"static void {cascade_name(K1, backward, tap, derivative)}(int64_t T, int64_t N, "
@@ -150,7 +167,24 @@ def cascade_source(K1, backward, tap, derivative=False):
 
 
 def cascade_name(K1, backward, tap, derivative=False):
-    """The C name of a cascade loop variant."""
+    """The C name of a cascade loop variant.
+
+    Parameters
+    ----------
+    K1 : int
+        Buckets including the tap.
+    backward : bool
+        The backward loop.
+    tap : int
+        Bucket the events enter.
+    derivative : bool
+        With ``Ed``.
+
+    Returns
+    -------
+    str
+        The name.
+    """
     return f"cascade_{'backward' if backward else 'forward'}_{K1}_{tap}{'_d' if derivative else ''}"
 
 
@@ -159,7 +193,18 @@ VARIANTS = [(False, tap, False) for tap in (0, 1)] + \
 
 
 def module_source(K1):
-    """The Cython module of ``K1`` buckets: the C loops and their Python wrappers."""
+    """The Cython module of ``K1`` buckets: the C loops and their Python wrappers.
+
+    Parameters
+    ----------
+    K1 : int
+        Buckets including the tap.
+
+    Returns
+    -------
+    str
+        Cython source.
+    """
     loops = "".join(cascade_source(K1, *variant) for variant in VARIANTS)
     signature = ("(int64_t, int64_t, const double*, const double*, const double*, const double*, "
                  "const double*, const double*, double*, double*, double*, double*, double*)")

@@ -3,10 +3,21 @@ import numpy as np
 
 
 def owned_nbytes(*objects):
-    """Bytes of the numpy arrays that ``objects`` hold, each counted once: arrays that own
-    their memory (a view counts with its owner, when that is held too), reached through
-    lists, tuples, dicts and the attributes of this module's classes (not through Brian2
-    objects or network layers, whose arrays the network owns)."""
+    """Bytes of the numpy arrays that objects hold, each counted once: arrays that own their
+    memory (a view counts with its owner, when that is held too), reached through lists,
+    tuples, dicts and the attributes of this module's classes (not through Brian2 objects
+    or network layers, whose arrays the network owns).
+
+    Parameters
+    ----------
+    *objects
+        What to count.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     seen, total, stack = set(), 0, list(objects)
     while stack:
         obj = stack.pop()
@@ -34,9 +45,20 @@ class WeightGradient:
     contracted axis (``U(t - d)`` is a view of the window: nothing is copied), and adds
     ``G_d[i, j]`` to each synapse of delay d. Memory ``(L + size)`` bucket vectors,
     whatever the number of delays; work ``S (K+1)`` multiply-adds per step and sample for
-    one delay, the floor. With ``derivative=True`` it computes the delay gradient
-    instead: u is replaced by ``-du^k/dt = (u^k - u^{k-1})/tau_k`` (k >= 1) and the
-    result is multiplied by ``w_s`` (and by 1e-3: per ms).
+    one delay, the floor.
+
+    Parameters
+    ----------
+    conn : Connection
+        The connection.
+    size : int, optional
+        Steps buffered before a flush (default: from ``max_bytes``, clamped to [32, 512]).
+    derivative : bool
+        Compute the delay gradient instead: u is replaced by ``-du^k/dt = (u^k -
+        u^{k-1})/tau_k`` (k >= 1) and the result is multiplied by ``w_s`` (and by 1e-3:
+        per ms).
+    max_bytes : int
+        Memory the buffer may take.
     """
 
     def __init__(self, conn, size=None, derivative=False, max_bytes=2 ** 30):
@@ -56,7 +78,17 @@ class WeightGradient:
         self.weights = None
 
     def add(self, u, vd, grad):
-        """This step's sender buckets ``u`` (batch, n_pre, K+1) and ``v delta``."""
+        """Buffer one step.
+
+        Parameters
+        ----------
+        u : ndarray
+            The sender buckets now, (batch, n_pre, K+1).
+        vd : ndarray
+            ``v delta``, (batch, n_post, K+1).
+        grad : ndarray
+            Flushed into when the buffer is full.
+        """
         if self.derivative:
             u = (u[..., 1:] - u[..., :-1]) / self.conn.taus
             vd = vd[..., 1:]
@@ -70,8 +102,14 @@ class WeightGradient:
     fft_from = 6
 
     def flush(self, grad):
-        """Add the buffered steps' weight gradient to ``grad`` (one product per delay, or the
-        Fourier-domain correlation with many delays) and empty the buffer."""
+        """Add the buffered steps' gradient (one product per delay, or the Fourier-domain
+        correlation with many delays) and empty the buffer.
+
+        Parameters
+        ----------
+        grad : ndarray
+            Per synapse, added to.
+        """
         n = self.count
         if n == 0:
             return

@@ -7,7 +7,8 @@ from ..optim import Adam, clip_by_global_norm, schedule
 from ..targets import is_standalone
 from ..training import evaluate, fit
 from ..validation import check_choice, check_int
-from .binding import RunPlan, TrainingDiverged
+from .binding import TrainingDiverged
+from .engine import RunPlan
 from .memory import check_memory, estimate
 from .methods import METHODS
 
@@ -17,22 +18,44 @@ TRAINABLE = ("w", "v", "b", "d")
 class OnlineLearner:
     """Trains an :class:`~sgbrian.sgnetwork.SGNetwork` inside its Brian2 run.
 
-    ``loss``: :class:`~sgbrian.losses.MSELoss` or :class:`~sgbrian.losses.CrossEntropyLoss`.
-    ``rule``: a gradient method of :data:`~sgbrian.learning.METHODS`: 'exact' (online, one
-    hidden layer), 'spatial' (online, any depth, approximate below the readout) or
-    'adjoint' (after each sample or batch, exact at any depth, cost following the events).
-    ``optimizer``: :class:`~sgbrian.optim.SGD` or :class:`~sgbrian.optim.Adam`.
-    ``train``: which of 'w', 'v', 'b', 'd' (delays) to train. ``update_every``: an int n
-    (update after every n steps with a loss; online rules only) or 'sample' (accumulate
-    over a sample, or a batch of samples, and update at its end).
-    ``clip_norm``: global gradient-norm clipping. ``lr_schedule``: epoch -> multiplier.
     Parameters are named ``w{l}`` and ``d{l}`` (weights and delays in ms of the synapses
-    from layer l), ``v{l}`` (n_l x (K+1)) and ``b{l}`` (layer l).
-    ``fit``, ``evaluate`` and ``gradients`` take ``batch_size``: samples run side by side
-    in a replica of the network with that many copies (built once per size).
-    Extended neurons (``sgbrian.equations``): a layer's output nonlinearity trains with the
-    derivative it states; extra ``drive`` terms make the online rules refuse unless
-    ``constant_drive=True`` marks them as constants of the gradient ('adjoint' refuses them).
+    from layer l), ``v{l}`` (n_l x (K+1)) and ``b{l}`` (layer l). ``fit``, ``evaluate`` and
+    ``gradients`` take ``batch_size``: samples run side by side in a replica of the
+    network with that many copies (built once per size). A layer's output nonlinearity
+    trains with the derivative it states.
+
+    Parameters
+    ----------
+    net : SGNetwork
+        The network.
+    loss : MSELoss or CrossEntropyLoss
+        The loss.
+    rule : str
+        A gradient method of :data:`~sgbrian.learning.METHODS`: 'exact' (online, one
+        hidden layer), 'spatial' (online, any depth, approximate below the readout) or
+        'adjoint' (after each sample or batch, exact at any depth, cost following the
+        events).
+    optimizer : SGD or Adam, optional
+        Default ``Adam()``.
+    train : sequence of str
+        Which of 'w', 'v', 'b', 'd' (delays) to train.
+    update_every : int or str
+        An int n (update after every n steps with a loss; online rules only) or 'sample'
+        (accumulate over a sample, or a batch of samples, and update at its end).
+    clip_norm : float, optional
+        Global gradient-norm clipping.
+    lr_schedule : callable, optional
+        Epoch -> multiplier.
+    seed : int
+        Seed of the sample order.
+    constant_drive : bool
+        Extra ``drive`` terms make the online rules refuse unless this marks them as
+        constants of the gradient ('adjoint' refuses them).
+
+    Raises
+    ------
+    ValueError
+        A network or setting the rule cannot train (named).
     """
 
     def __init__(self, net, loss, rule="spatial", optimizer=None, train=("w", "v", "b"),
@@ -80,7 +103,18 @@ class OnlineLearner:
         self.engines = {1: self.method.engine(self, net, 1)}
 
     def engine(self, batch_size=1):
-        """The engine (network of ``batch_size`` copies) for that batch size."""
+        """The engine for a batch size (a network of that many copies, built once).
+
+        Parameters
+        ----------
+        batch_size : int
+            Copies.
+
+        Returns
+        -------
+        Engine
+            The engine.
+        """
         batch_size = check_int("batch_size", batch_size, 1)
         if batch_size not in self.engines:
             self.write_params()
@@ -160,10 +194,35 @@ class OnlineLearner:
     # -- running a list of samples -----------------------------------------------------
     def run_samples(self, samples, train, metrics, lr_scale=1.0, progress=None, apply=True,
                     batch_size=1):
-        """Run ``samples`` through the network in one Brian2 run, ``batch_size`` at a time
-        side by side; reset between batches.
+        """Run samples through the network in one Brian2 run, ``batch_size`` at a time side by
+        side; reset between batches.
 
-        ``train``: accumulate gradients; ``apply``: also update the parameters.
+        Parameters
+        ----------
+        samples : list of Sample
+            The samples.
+        train : bool
+            Accumulate gradients.
+        metrics : Metrics
+            Accumulates the run's numbers.
+        lr_scale : float
+            The schedule's multiplier.
+        progress : callable, optional
+            Called as samples finish.
+        apply : bool
+            Also update the parameters.
+        batch_size : int
+            Samples side by side.
+
+        Returns
+        -------
+        Metrics
+            ``metrics``.
+
+        Raises
+        ------
+        TrainingDiverged
+            A non-finite loss or parameter; the last good parameters are restored.
         """
         if not samples:
             raise ValueError("samples must not be empty")
@@ -207,31 +266,91 @@ class OnlineLearner:
         return metrics
 
     def apply_gradients(self, lr_scale=1.0):
-        """One optimizer update from ``grads`` as they are (summed elsewhere, e.g. by
-        workers): clipping, the step, the delay bounds and the divergence checks."""
+        """One optimizer update from ``grads`` as they are (summed elsewhere, e.g. by workers):
+        clipping, the step, the delay bounds and the divergence checks.
+
+        Parameters
+        ----------
+        lr_scale : float
+            The schedule's multiplier.
+        """
         self._update(self.engine(1), RunPlan(lr_scale=lr_scale))
         for name, p in self.params.items():
             self.last_good[name][:] = p
 
     def gradients(self, samples, batch_size=1):
-        """Summed gradients of the per-step loss over ``samples`` (accumulate mode, no
-        update): a dict like ``params``. Any ``batch_size`` gives the same sum."""
+        """Summed gradients of the per-step loss (accumulate mode, no update). Any
+        ``batch_size`` gives the same sum.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            The samples.
+        batch_size : int
+            Samples side by side.
+
+        Returns
+        -------
+        dict
+            Like ``params``.
+        """
         self.run_samples(list(samples), train=True, metrics=Metrics(self.loss), apply=False,
                          batch_size=batch_size)
         self.flush_gradients()
         return {name: g.copy() for name, g in self.grads.items()}
 
     def fit(self, train, epochs, **kwargs):
-        """Train for ``epochs`` epochs; see :func:`sgbrian.training.fit`."""
+        """Train; see :func:`sgbrian.training.fit`.
+
+        Parameters
+        ----------
+        train : list of Sample
+            Training samples.
+        epochs : int
+            Epochs.
+        **kwargs
+            :func:`sgbrian.training.fit`'s other arguments.
+
+        Returns
+        -------
+        ndarray
+            The history.
+        """
         return fit(self, train, epochs, **kwargs)
 
     def evaluate(self, samples, **kwargs):
-        """Loss and accuracy/NRMSE without updates; see :func:`sgbrian.training.evaluate`."""
+        """Loss and accuracy/NRMSE without updates; see :func:`sgbrian.training.evaluate`.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            The samples.
+        **kwargs
+            :func:`sgbrian.training.evaluate`'s other arguments.
+
+        Returns
+        -------
+        dict
+            ``Metrics.summary()``.
+        """
         return evaluate(self, samples, **kwargs)
 
     def memory_estimate(self, samples, batch_size=1):
-        """Bytes a run of ``samples`` at ``batch_size`` needs at most (see
-        :mod:`sgbrian.learning.memory`), without building or running anything."""
+        """Bytes a run needs at most (:mod:`sgbrian.learning.memory`), without building or
+        running anything.
+
+        Parameters
+        ----------
+        samples : list of Sample
+            The samples.
+        batch_size : int
+            Samples side by side.
+
+        Returns
+        -------
+        int
+            Bytes.
+        """
         return estimate(self, list(samples), check_int("batch_size", batch_size, 1))
 
     def detach(self):

@@ -31,7 +31,18 @@ SAMPLE_ARRAYS = 8
 
 
 def network_nbytes(net):
-    """Bytes of the Brian2 arrays (state variables, synapse indices, histories) of ``net``."""
+    """Bytes of the Brian2 arrays (state variables, synapse indices, histories) of a network.
+
+    Parameters
+    ----------
+    net : SGNetwork
+        The network.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     from brian2.core.variables import ArrayVariable
     total = 0
     for obj in net.network.objects:
@@ -46,7 +57,22 @@ def network_nbytes(net):
 
 
 def estimate(learner, samples, batch_size):
-    """Bytes a run of ``samples`` at ``batch_size`` needs (module docstring)."""
+    """Bytes a run needs (module docstring).
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    samples : list of Sample
+        The samples of the run.
+    batch_size : int
+        Samples side by side.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     net = learner.net
     steps = max(s.n_steps for s in samples) + learner.engines[1].gap()
     total = batch_size * network_nbytes(net)
@@ -63,15 +89,35 @@ def estimate(learner, samples, batch_size):
 
 
 def available_bytes():
-    """Memory available to this process now (psutil)."""
+    """Memory available to this process now (psutil).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     import psutil
     return psutil.virtual_memory().available
 
 
 def check_memory(learner, samples, batch_size):
-    """Raise ``MemoryError`` naming ``batch_size`` and the estimate if a run of ``samples``
-    needs more memory than is available (the network of that batch size counts only if it
-    is not built yet)."""
+    """Refuse a run that needs more memory than is available (the network of that batch
+    size counts only if it is not built yet).
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    samples : list of Sample
+        The samples of the run.
+    batch_size : int
+        Samples side by side.
+
+    Raises
+    ------
+    MemoryError
+        Naming ``batch_size`` and the estimate.
+    """
     steps = max(s.n_steps for s in samples) + learner.engines[1].gap()
     need = estimate(learner, samples, batch_size)
     if batch_size in learner.engines:

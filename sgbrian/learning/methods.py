@@ -18,10 +18,21 @@ from .online import ExactEngine, OnlineEngine
 METHODS = {}
 
 
-def register_method(cls):
-    """Class decorator: make ``cls`` (a :class:`GradientMethod`) available as ``rule=cls.name``."""
-    METHODS[cls.name] = cls
-    return cls
+def register_method(method_class):
+    """Class decorator: make a :class:`GradientMethod` available as ``rule=method_class.name``.
+
+    Parameters
+    ----------
+    method_class : type
+        The method.
+
+    Returns
+    -------
+    type
+        ``method_class``.
+    """
+    METHODS[method_class.name] = method_class
+    return method_class
 
 
 class GradientMethod:
@@ -31,11 +42,37 @@ class GradientMethod:
     per_step_updates = True    # may update every step or every n steps
 
     def delay_trained(self, net, connection):
-        """Whether the delays of ``net.synapses[connection]`` learn (when 'd' is trained)."""
+        """Whether the delays of a connection learn (when 'd' is trained).
+
+        Parameters
+        ----------
+        net : SGNetwork
+            The network.
+        connection : int
+            Index of the connection.
+
+        Returns
+        -------
+        bool
+            True by default.
+        """
         return True
 
     def check(self, net, update_every):
-        """Raise ``ValueError`` for networks or settings the method cannot train."""
+        """Refuse networks or settings the method cannot train.
+
+        Parameters
+        ----------
+        net : SGNetwork
+            The network.
+        update_every : int or str
+            The learner's update interval.
+
+        Raises
+        ------
+        ValueError
+            Naming what the method cannot train.
+        """
         if not self.per_step_updates and update_every != "sample":
             raise ValueError(
                 f"rule {self.name!r} computes a sample's gradient after the sample has run, so "
@@ -50,11 +87,37 @@ class Exact(GradientMethod):
     engine = ExactEngine
 
     def delay_trained(self, net, connection):
-        """Rule 'exact' trains the delays of the readout connection only."""
+        """Rule 'exact' trains the delays of the readout connection only.
+
+        Parameters
+        ----------
+        net : SGNetwork
+            The network.
+        connection : int
+            Index of the connection.
+
+        Returns
+        -------
+        bool
+            Whether ``connection`` is the readout's.
+        """
         return connection == len(net.synapses) - 1
 
     def check(self, net, update_every):
-        """Refuse networks the rule is not exact for: more or fewer than one hidden layer."""
+        """Refuse networks the rule is not exact for: more or fewer than one hidden layer.
+
+        Parameters
+        ----------
+        net : SGNetwork
+            The network.
+        update_every : int or str
+            The learner's update interval.
+
+        Raises
+        ------
+        ValueError
+            Another depth.
+        """
         super().check(net, update_every)
         if len(net.layers) != 3:
             raise ValueError(f"rule 'exact' needs exactly one hidden layer (3 layers), got "
@@ -77,13 +140,39 @@ class Adjoint(GradientMethod):
     per_step_updates = False
 
     def delay_trained(self, net, connection):
-        """Delays learn where they can move: a connection whose sender keeps no payload
-        history (``max_delay`` 0) and whose delays are all 0 has them fixed at 0."""
+        """Delays learn where they can move: a connection whose sender keeps no payload history
+        (``max_delay`` 0) and whose delays are all 0 has them fixed at 0.
+
+        Parameters
+        ----------
+        net : SGNetwork
+            The network.
+        connection : int
+            Index of the connection.
+
+        Returns
+        -------
+        bool
+            Whether they learn.
+        """
         syn, source = net.synapses[connection], net.layers[connection]
         return source.max_lag > 0 or bool(np.any(np.asarray(syn.delay[:]) > 0))
 
     def check(self, net, update_every):
-        """Refuse drive terms, which the adjoint rule cannot rebuild from the recorded events."""
+        """Refuse drive terms, which the adjoint rule cannot rebuild from the recorded events.
+
+        Parameters
+        ----------
+        net : SGNetwork
+            The network.
+        update_every : int or str
+            The learner's update interval.
+
+        Raises
+        ------
+        ValueError
+            A layer with drive terms, or a schedule other than 'exact'.
+        """
         super().check(net, update_every)
         for layer in net.layers[1:]:
             if layer.drive:

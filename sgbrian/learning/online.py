@@ -21,14 +21,25 @@ eps_{i(p),d}^k Z_{p,d}^k``. Continuous delays: ``dL/dD_s = delta_j w_s sum_{k>=1
 import numpy as np
 from brian2 import NetworkOperation
 
-from .binding import Engine, activation, activation_slope, drive_terms
+from .binding import activation, activation_slope, drive_terms
+from .engine import Engine
 from .buffers import WeightGradient, owned_nbytes
 from .cascades import BucketMajorCascades, InPlaceTrace, SenderCascades
 
 
 class OnlineEngine(Engine):
-    """Rule 'spatial': the per-step engine. Holds the sender cascades, the gradient
-    windows and the ``network_operation`` that runs at the end of every step."""
+    """Rule 'spatial': the per-step engine. Holds the sender cascades, the gradient windows
+    and the ``network_operation`` that runs at the end of every step.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    net : SGNetwork
+        The network of ``batch`` copies.
+    batch : int
+        Copies.
+    """
 
     def __init__(self, learner, net, batch):
         super().__init__(learner, net, batch)
@@ -47,8 +58,14 @@ class OnlineEngine(Engine):
         """Forward-mode traces (none under 'spatial')."""
 
     def write_params(self, params):
-        """Copy ``params`` into the Brian2 variables and keep the weights as dense
-        (delays, n_pre, n_post) arrays, which the error sent down reads at every step."""
+        """Copy parameters into the Brian2 variables and keep the weights as dense (delays,
+        n_pre, n_post) arrays, which the error sent down reads at every step.
+
+        Parameters
+        ----------
+        params : dict
+            The learner's parameters.
+        """
         super().write_params(params)
         self.dense = [c.dense(params[f"w{l}"]) for l, c in enumerate(self.connections)]
 
@@ -77,7 +94,13 @@ class OnlineEngine(Engine):
             conn.senders.reset()
 
     def run(self, plan):
-        """One Brian2 run over every batch of ``plan``; the operation learns at each step."""
+        """One Brian2 run over every batch; the operation learns at each step.
+
+        Parameters
+        ----------
+        plan : RunPlan
+            The batches and what to do with their gradients.
+        """
         self.plan = plan
         try:
             self.net.network.run(int(plan.lengths.sum()) * self.learner.dt)
@@ -188,19 +211,33 @@ class OnlineEngine(Engine):
         return activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
 
     def state_nbytes(self):
-        """Bytes of the arrays this engine allocated to learn: the sender cascades, the
-        gradient windows, the exact rule's traces and its dense gradient. This is the memory
-        the online rule keeps (BPTT's counterpart: the tensors autograd saves for the
-        backward pass); it is fixed when the engine is made, grows with the batch and the
-        longest delay in steps, and not with the number of steps a sample has. Not counted:
-        the network's own state (Brian2's arrays), the parameters (also as dense weights)
-        and their gradients, the task's inputs and targets."""
+        """Bytes of the arrays this engine allocated to learn: the sender cascades, the gradient
+        windows, the exact rule's traces and its dense gradient. This is the memory the online
+        rule keeps (BPTT's counterpart: the tensors autograd saves for the backward pass); it
+        is fixed when the engine is made, grows with the batch and the longest delay in steps,
+        and not with the number of steps a sample has. Not counted: the network's own state
+        (Brian2's arrays), the parameters (also as dense weights) and their gradients, the
+        task's inputs and targets.
+
+        Returns
+        -------
+        int
+            Bytes.
+        """
         return owned_nbytes(self.connections, self.weight_grads, self.delay_grads,
                             getattr(self, "exact", None), getattr(self, "w0_dense", None))
 
     def flush(self, grads, train):
-        """Add the buffered weight and delay gradient terms to ``grads`` (weights only where
-        ``'w'`` is in ``train``)."""
+        """Add the buffered weight and delay gradient terms (weights only where ``'w'`` is
+        trained).
+
+        Parameters
+        ----------
+        grads : dict
+            The sums, by parameter.
+        train : sequence of str
+            The parameters trained.
+        """
         for l, wg in enumerate(self.weight_grads):
             if "w" in train:
                 wg.flush(grads[f"w{l}"])
@@ -209,12 +246,33 @@ class OnlineEngine(Engine):
 
 
 class ExactEngine(OnlineEngine):
-    """Rule 'exact' (one hidden layer): the readout's error meets forward-mode traces of
-    the hidden parameters' sensitivities instead of being sent down."""
+    """Rule 'exact' (one hidden layer): the readout's error meets forward-mode traces of the
+    hidden parameters' sensitivities instead of being sent down.
+
+    Parameters
+    ----------
+    learner : OnlineLearner
+        The learner.
+    net : SGNetwork
+        The network of ``batch`` copies.
+    batch : int
+        Copies.
+    """
 
     def keeps_history(self, l):
         """Only the input layer's delayed buckets are kept: the dense drive of the first
-        connection reads them."""
+        connection reads them.
+
+        Parameters
+        ----------
+        l : int
+            The connection.
+
+        Returns
+        -------
+        bool
+            Whether ``l`` is the first connection.
+        """
         return l == 0                        # dense_drive reads the inputs' delayed buckets
 
     def _make_traces(self):
@@ -291,7 +349,15 @@ class ExactEngine(OnlineEngine):
 
     def flush(self, grads, train):
         """As the online engine, plus the first connection's weight gradient gathered from its
-        dense (post x pre) buffer, which is then zeroed."""
+        dense (post x pre) buffer, which is then zeroed.
+
+        Parameters
+        ----------
+        grads : dict
+            The sums, by parameter.
+        train : sequence of str
+            The parameters trained.
+        """
         super().flush(grads, train)
         if "w" in train:
             c0 = self.connections[0]
