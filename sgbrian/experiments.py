@@ -323,8 +323,8 @@ def repeat(name, seeds=(0, 1, 2), client=None, folder=None, progress=False, targ
 
     Returns
     -------
-    scores : list of float
-        The test metric per seed.
+    scores : list of dict
+        :func:`score_point`'s result per seed, in the order of ``seeds``.
     mean : float
         Their mean.
     sd : float

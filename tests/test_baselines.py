@@ -242,3 +242,111 @@ def test_the_saved_tensor_count_adds_each_distinct_tensor_once():
     assert counter[0] == 2 * 1000 * 4
     y.backward()
     assert float(a.grad[0]) == 2.0 + 2.0
+
+
+def test_the_baselines_losses_equal_the_formulas():
+    """MSE weighted per step (sum w (out - target)^2 / sum w, every output), cross-entropy
+    of the mean readout from ``start`` on, against numpy."""
+    torch = pytest.importorskip("torch", reason=baselines.INSTALL)
+    rng = np.random.default_rng(3)
+    out, target = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 3))
+    weight = np.array([[1, 0, 2, 1, 0], [0.5, 1, 1, 0, 0]])
+    got = baselines._loss(torch.tensor(out, dtype=torch.float32), target, weight, 0, "mse")
+    expected = (weight[..., None] * (out - target) ** 2).sum() / weight.sum()
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+    labels = np.array([2, 0])
+    got = baselines._loss(torch.tensor(out, dtype=torch.float32), labels, None, 2, "cross_entropy")
+    logits = out[:, 2:].mean(axis=1)
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    assert float(got) == pytest.approx(-log_softmax[[0, 1], labels].mean(), rel=1e-5)
+
+
+def tiny_classification(n_train=40, n_test=6, steps=7, channels=3, dt=1 * ms):
+    """A hand-made spike task: sample k fires channel k % channels at step k % steps."""
+    def sample(k):
+        return Sample((np.array([k % channels]), np.array([k % steps]) * dt), k % 2, steps)
+    return TaskData("tiny", [sample(k) for k in range(n_train)],
+                    [sample(100 + k) for k in range(n_test)], dt, channels, 2, "cross_entropy")
+
+
+@needs_torch
+@pytest.mark.parametrize("system,validation", [("lif", False), ("delay_lif", True)])
+def test_bptt_point_trains_in_seeded_batches_and_scores_the_held_out_samples(
+        system, validation, monkeypatch):
+    """``bptt_point`` with the task data and the network replaced by stand-ins (a linear
+    readout of the input, recording what it is given): the network gets the delay line's
+    width and ``beta = exp(-dt/tau_mem)``; one epoch (quick) visits the training samples
+    in batches of 32 in the order ``default_rng(seed).permutation`` gives (validation:
+    the first 80%); the score is the nearest-class score, from the loss start, of the
+    trained stand-in's output on the test samples (validation: the last 20%); the
+    autograd bytes are those of the largest batch's saved tensors."""
+    import torch
+    task = tiny_classification()
+    monkeypatch.setattr(baselines, "task_data", lambda *args: task)
+    built, built_models, seen = [], [], []
+
+    class Readout(torch.nn.Module):
+        def __init__(self, system_, n_in, n_out, hidden, beta, delays):
+            super().__init__()
+            built.append((system_, n_in, n_out, hidden, beta, list(delays)))
+            built_models.append(self)
+            torch.manual_seed(0)
+            self.w = torch.nn.Parameter(torch.randn(n_in, n_out))
+
+        def forward(self, x):
+            if torch.is_grad_enabled():
+                seen.append(x.numpy().copy())
+            return x @ self.w[:x.shape[-1]]          # the first channels (no delay line here)
+
+    monkeypatch.setattr(baselines, "BPTTNetwork", Readout)
+    dt_ms = 1.0
+    got = baselines.bptt_point(system, "itd", dt_ms, seed=4, mode="quick", lr=0.01, tau_mem=0.5,
+                               validation=validation)
+    delays = baselines.delay_line_steps("itd", dt_ms) if system == "delay_lif" else [0]
+    assert built == [(system, 3 * len(delays), 2, baselines.HIDDEN, pytest.approx(np.exp(-2.0)),
+                      list(delays))]
+    x, labels, _, _ = task.dense("train")
+    x_test, test_labels, _, _ = task.dense("test")
+    if validation:
+        x, x_test, test_labels = x[:32], x[32:], labels[32:]
+        labels = labels[:32]
+    order = np.random.default_rng(4).permutation(len(x))
+    batches = [order[b:b + 32] for b in range(0, len(order), 32)]
+    assert len(seen) == len(batches)
+    for batch, inputs in zip(batches, seen):
+        np.testing.assert_array_equal(inputs, x[batch])
+    model = built_models[0]
+    start = int(round(baselines.LOSS_START["itd"] / dt_ms))
+    with torch.no_grad():
+        out = model(torch.tensor(x_test, dtype=torch.float32)).numpy()
+    assert got["score"] == np.mean(out[:, start:].mean(axis=1).argmax(axis=1) == test_labels)
+    assert got["steps"] == 7 and (got["lr"], got["tau_mem_ms"]) == (0.01, 0.5)
+    assert got["train_s_per_sample"] > 0 and got["peak_rss_mib_per_sample"] >= 0
+    largest = x[max(batches, key=len)]
+    saved = [0]
+    with baselines._count_saved(saved):
+        baselines._loss(model(torch.tensor(largest, dtype=torch.float32)), labels[:len(largest)],
+                        None, start, "cross_entropy")
+    assert got["autograd_mib_per_sample"] == saved[0] / 2 ** 20 / 32 > 0
+
+
+def test_sgbrian_point_reports_the_training_it_ran_per_sample(monkeypatch):
+    """``sgbrian_point`` with ``train_at`` replaced by a stand-in that records its call:
+    the task data of the point go to ``train_at`` with its settings; the score is the
+    test metric named by the result; seconds per sample count every epoch's samples."""
+    task = tiny_classification(n_train=10, steps=9)
+    monkeypatch.setattr(baselines, "task_data", lambda *args: task)
+    calls = []
+
+    def train_at(*args):
+        calls.append(args)
+        return {"history": [{}, {}, {}], "metric": "accuracy", "train_seconds": 6.0,
+                "test": {"accuracy": 0.625, "nrmse": 9.0}}
+
+    monkeypatch.setattr(baselines, "train_at", train_at)
+    got = baselines.sgbrian_point("itd", 0.5, 3, mode="quick", target="cython", rule="spatial")
+    assert calls == [("itd", 0.5, 3, "quick", "cython", task, "spatial")]
+    assert (got["system"], got["task"], got["dt_ms"], got["seed"]) == ("sgbrian", "itd", 0.5, 3)
+    assert got["steps"] == 9 and got["score"] == 0.625
+    assert got["train_s_per_sample"] == pytest.approx(6.0 / (10 * 3))
+    assert got["autograd_mib_per_sample"] == 0.0 and got["peak_rss_mib_per_sample"] >= 0

@@ -353,3 +353,16 @@ def test_data_parallel_training_through_the_client_equals_training_here(fake_das
 def _metrics(learner):
     from sgbrian.metrics import Metrics
     return Metrics(learner.loss)
+
+
+def test_add_arguments_gives_an_analysis_script_its_scheduler_and_workers():
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parallel.add_arguments(parser)
+    assert vars(parser.parse_args([])) == {"quick": False, "scheduler": None, "workers": None}
+    got = parser.parse_args(["--scheduler", "tcp://host:8786", "--workers", "3"])
+    assert (got.scheduler, got.workers) == ("tcp://host:8786", 3)
+    assert "SGBRIAN_SCHEDULER" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--workers", "two"])

@@ -237,3 +237,26 @@ def test_other_equations_read_the_buckets_at_the_start_of_the_step(others):
     np.testing.assert_allclose(monitor.z[0], np.r_[0, np.cumsum(starts[:5])] * dt_ms / 5,
                                rtol=1e-12, atol=1e-15)
     assert monitor.z[0, 2] > 0        # U_2 > 0 from the second step on: the sum is not empty
+
+
+def test_the_state_updater_says_which_equations_it_can_integrate():
+    """``can_integrate``: equations holding a gamma cascade, with other equations that the
+    chosen method (``method_options['others']``) can integrate; not equations without a
+    cascade, nor others the method cannot integrate (noise under 'exact')."""
+    from brian2 import NeuronGroup
+    from sgbrian.propagator import GammaCascadePropagator
+    updater = GammaCascadePropagator()
+
+    def can(eqs, options=None):
+        group = NeuronGroup(1, eqs, method="euler", namespace={"tau_gamma": 1 * ms, "tau": 2 * ms})
+        names = set(group.equations.identifiers) | set(group.equations.names) | {"t", "dt"}
+        variables = group.resolve_all(names, {})       # as Brian2 hands them to a state updater
+        return updater.can_integrate(group.equations, variables, options)
+
+    cascade = "U_0 : 1\ndU_1/dt = (U_0 - U_1)/tau_gamma : 1\ndU_2/dt = (U_1 - U_2)/tau_gamma : 1\n"
+    assert can(cascade)
+    assert can(cascade + "da/dt = -a/tau : 1")
+    assert not can("dv/dt = -v/tau : 1")
+    assert not can("U_0 : 1\ndU_1/dt = (U_0 - U_1)/tau_gamma + U_1**2/tau : 1")
+    noisy = cascade + "da/dt = -a/tau + xi/sqrt(tau) : 1"
+    assert not can(noisy, {"others": "exact"}) and can(noisy, {"others": "euler"})

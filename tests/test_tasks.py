@@ -1,4 +1,5 @@
 """Task generators (seeded, correct by construction) and training to the stated levels."""
+import os
 import numpy as np
 import pytest
 from brian2 import Hz, defaultclock, ms
@@ -282,3 +283,78 @@ def test_a_score_job_reports_the_test_numbers_and_the_class_tuning_of_its_traini
                 for c in range(10)]
     np.testing.assert_allclose(out["tuning"], expected, rtol=1e-9, atol=1e-12)
     assert "tuning" not in score_point("timing", 4, **kwargs)
+
+
+def test_shd_task_without_files_reads_the_synthetic_files_it_wrote(tmp_path):
+    """The synthetic SHD task equals what ``load_shd`` reads from ``synthetic_shd`` files
+    written by hand with the same seeds: the test set shares the training set's class
+    templates (``template_seed``) and has a seed of its own; given paths are read instead
+    (the first ``n_train``/``n_test`` samples); one path alone is refused."""
+    from sgbrian.datasets import synthetic_shd
+    dt, duration = 1 * ms, 40 * ms
+    task = tasks.shd_task(n_train=4, n_test=3, duration=duration, dt=dt, seed=5,
+                          folder=str(tmp_path / "made"))
+    train = load_shd(synthetic_shd(str(tmp_path / "a.h5"), 4, seed=5), dt, duration)
+    test = load_shd(synthetic_shd(str(tmp_path / "b.h5"), 3, seed=5 + 10 ** 6,
+                                  template_seed=5), dt, duration)
+    assert (task.n_inputs, task.n_outputs, task.loss, task.dt) == (700, 20, "cross_entropy", dt)
+    assert "synthetic" in task.description
+    for got, expected in ((task.train, train), (task.test, test)):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert g.target == e.target and g.n_steps == e.n_steps == 40
+            np.testing.assert_array_equal(g.input[0], e.input[0])
+            np.testing.assert_array_equal(np.asarray(g.input[1]), np.asarray(e.input[1]))
+    assert sorted(os.listdir(tmp_path / "made")) == ["synthetic_test.h5", "synthetic_train.h5"]
+    given = tasks.shd_task(n_train=2, n_test=1, duration=duration, dt=dt,
+                           train_path=str(tmp_path / "a.h5"), test_path=str(tmp_path / "b.h5"))
+    assert [s.target for s in given.train] == [s.target for s in train[:2]]
+    assert len(given.test) == 1 and str(tmp_path / "a.h5") in given.description
+    with pytest.raises(ValueError, match="both train_path and test_path"):
+        tasks.shd_task(train_path=str(tmp_path / "a.h5"))
+
+
+def test_repeat_gathers_one_score_job_per_seed_and_reuses_kept_results(tmp_path, monkeypatch):
+    """``repeat`` runs ``score_point`` once per seed (here a stand-in with known scores),
+    returns the results in seed order, their mean and sample sd (ddof=1; 0 for one seed),
+    and reads kept results back instead of running them again."""
+    from sgbrian import experiments
+    calls = []
+
+    def score_point(task, seed, target, **overrides):
+        calls.append((task, seed, target, overrides))
+        return {"score": [0.5, 0.75, 0.9][seed], "seed": seed}
+
+    monkeypatch.setattr(experiments, "score_point", score_point)
+    scores, mean, sd = experiments.repeat("itd", seeds=(2, 0, 1), folder=str(tmp_path),
+                                          target="cython", epochs=3)
+    assert [s["seed"] for s in scores] == [2, 0, 1]
+    assert calls == [("itd", s, "cython", {"epochs": 3}) for s in (2, 0, 1)]
+    assert mean == pytest.approx((0.9 + 0.5 + 0.75) / 3)
+    assert sd == pytest.approx(np.std([0.9, 0.5, 0.75], ddof=1))
+    again = experiments.repeat("itd", seeds=(0, 1, 2), folder=str(tmp_path), target="cython",
+                               epochs=3)
+    assert len(calls) == 3 and [s["seed"] for s in again[0]] == [0, 1, 2]
+    one = experiments.repeat("itd", seeds=(1,), folder=str(tmp_path / "one"))
+    assert one[1:] == (0.75, 0.0) and calls[-1] == ("itd", 1, "numpy", {})
+
+
+def test_a_model_trained_for_export_runs_its_first_test_sample_from_now():
+    """``trained_for_export`` (quick delay model): the learner detached (no Python
+    operation left in the network), no events in flight, and the input replaced by the
+    first test sample starting at the network's current time; the duration returned is
+    that sample's length."""
+    from brian2 import NetworkOperation, second
+    from sgbrian.experiments import trained_for_export
+    from sgbrian.genn import events_in_flight
+    result, duration = trained_for_export("delay", quick=True)
+    net, sample = result["net"], result["task"].test[0]
+    assert float(duration / ms) == pytest.approx(sample.n_steps * float(result["task"].dt / ms))
+    assert not any(isinstance(o, NetworkOperation) for o in net.network.objects)
+    assert all(events_in_flight(syn) == 0 for syn in net.synapses)
+    group = net.layers[0].group
+    assert float(group.t_offset[:] / second) == pytest.approx(float(net.network.t / second))
+    times = np.arange(sample.n_steps) * float(result["task"].dt / second)
+    stimulus = group.namespace["stimulus"]
+    np.testing.assert_allclose(stimulus(times * second, np.zeros(len(times), dtype=int)),
+                               sample.input[:, 0])
