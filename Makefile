@@ -18,7 +18,7 @@ GENN_DIR := .genn/genn-4.9.0
 
 $(VENV)/.installed: setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test,genn,datasets]'
 	touch $@
 
 demo: $(VENV)/.installed

@@ -17,6 +17,7 @@ setup(
                              "numpydoc"],
                     "mutation": ["mutmut"],
                     "baselines": ["torch", "snntorch"], "genn": ["brian2genn==1.7.0"],
-                    "docs": ["sphinx", "numpydoc", "myst-parser"]},
+                    "docs": ["sphinx", "numpydoc", "myst-parser"],
+                    "datasets": ["tonic", "h5py"]},
     entry_points={"console_scripts": ["sgbrian=sgbrian.cli:main"]},
 )

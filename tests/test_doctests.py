@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 MODULES = ["sgbrian.propagator", "sgbrian.encoding", "sgbrian.optim", "sgbrian.analysis",
-           "sgbrian.samples", "sgbrian.genn.spec", "sgbrian.specs"]
+           "sgbrian.samples", "sgbrian.events", "sgbrian.genn.spec", "sgbrian.specs"]
 
 
 @pytest.mark.parametrize("name", MODULES)
