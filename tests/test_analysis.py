@@ -296,13 +296,15 @@ def test_figure_5_plots_the_mean_and_sample_sd_over_seeds_per_metric(monkeypatch
               ("itd", "accuracy"): {1.0: [0.4, 0.6], 0.5: [0.9, 1.0]}}
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, ["task", "metric", "dt_ms", "seed", "deviation",
-                                    "events_per_neuron_per_s", "trained_score", "wall_s_per_sim_s"])
+                                    "events_per_neuron_per_s", "quanta_per_neuron_per_s",
+                                    "trained_score", "wall_s_per_sim_s"])
         writer.writeheader()
         for (task, metric), by_dt in scores.items():
             for dt, values in by_dt.items():
                 for seed, value in enumerate(values):
                     writer.writerow({"task": task, "metric": metric, "dt_ms": dt, "seed": seed,
-                                     "deviation": 0.1, "events_per_neuron_per_s": 100,
+                                     "deviation": 0.1, "events_per_neuron_per_s": 100 * dt + seed,
+                                     "quanta_per_neuron_per_s": 700 + 10 * seed,
                                      "trained_score": value, "wall_s_per_sim_s": 1.0})
     fig = _drawn("fig5_temporal_precision", path, monkeypatch, tmp_path)
     accuracy_panel, nrmse_panel = fig.axes[2], fig.axes[3]
@@ -313,6 +315,17 @@ def test_figure_5_plots_the_mean_and_sample_sd_over_seeds_per_metric(monkeypatch
         expected = [scores[key][0.5], scores[key][1.0]]
         np.testing.assert_allclose(y, [np.mean(v) for v in expected])
         np.testing.assert_allclose(half_widths, [np.std(v, ddof=1) for v in expected], atol=1e-12)
+    activity = fig.axes[1]                            # events (solid), then quanta (dashed), per task
+    assert activity.get_yscale() == "log" and len(activity.containers) == 4
+    for events, quanta in zip(activity.containers[::2], activity.containers[1::2]):
+        x, y, half = _errorbar_points(events)
+        np.testing.assert_allclose(y, [50.5, 100.5])     # 100 dt + seed over seeds 0, 1
+        np.testing.assert_allclose(half, [np.std([50, 51], ddof=1)] * 2)
+        x, y, half = _errorbar_points(quanta)
+        np.testing.assert_allclose(x, [0.5, 1.0])
+        np.testing.assert_allclose(y, [705, 705])
+        np.testing.assert_allclose(half, [np.std([700, 710], ddof=1)] * 2)
+        assert quanta.lines[0].get_linestyle() == "--" and events.lines[0].get_linestyle() == "-"
 
 
 def test_figure_8_plots_mean_and_sample_sd_per_system_and_each_systems_memory(monkeypatch, tmp_path):
