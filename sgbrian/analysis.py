@@ -6,6 +6,7 @@ from .encoding import sigma_delta
 from .equations import bucket_time_constants
 from .learning import SenderCascades, activation, activation_slope
 from .propagator import cascade_propagator
+from .validation import check_finite
 
 
 def layer_activity(layer, monitors, duration):
@@ -329,3 +330,48 @@ def unrolled_readout_gradients(learner, sample):
     grads = {f"v{L}": np.einsum("tn,tnk->nk", delta, U), f"b{L}": delta.sum(axis=0),
              f"w{L - 1}": np.einsum("ts,tsk,sk->s", delta[:, conn.post], u_syn, v[conn.post])}
     return grads
+
+
+def pareto_front(activity, score, higher_is_better=True):
+    """The points no other point beats in both activity and score: the trade-off front
+    of accuracy (or NRMSE) against quanta per neuron per second.
+
+    A point is dominated when another has at most its activity and at least its score
+    (at most, for ``higher_is_better=False``: NRMSE), one of the two strictly. Ties in
+    both are all kept.
+
+    Parameters
+    ----------
+    activity : array_like
+        Quanta (or events) per neuron per second of each point.
+    score : array_like
+        Its test score.
+    higher_is_better : bool
+        True for accuracy, False for NRMSE.
+
+    Returns
+    -------
+    ndarray
+        Indices of the front's points, by increasing activity (then better score).
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values, or arrays of different shapes.
+
+    Examples
+    --------
+    >>> pareto_front([100, 200, 150, 300, 120], [0.80, 0.95, 0.79, 0.95, 0.85]).tolist()
+    [0, 4, 1]
+    >>> pareto_front([100, 200, 150], [0.10, 0.05, 0.20], higher_is_better=False).tolist()
+    [0, 1]
+    """
+    a = check_finite("activity", activity)
+    s = check_finite("score", score) * (1.0 if higher_is_better else -1.0)
+    if a.shape != s.shape or a.ndim != 1:
+        raise ValueError(f"activity and score must be 1-D of one length, got {a.shape} and {s.shape}")
+    better_or_equal = (a[None, :] <= a[:, None]) & (s[None, :] >= s[:, None])
+    strictly = (a[None, :] < a[:, None]) | (s[None, :] > s[:, None])
+    dominated = np.any(better_or_equal & strictly, axis=1)
+    front = np.flatnonzero(~dominated)
+    return front[np.lexsort((-s[front], a[front]))]

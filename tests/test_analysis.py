@@ -434,3 +434,23 @@ def test_network_activity_is_each_layers_activity_from_its_monitors():
         assert row == {"neurons": layer.n, "events": len(q), "quanta": float(np.abs(q).sum()),
                        "rate_hz": len(q) / layer.n / seconds}
     assert rows[0]["events"] > 0 and rows[1]["events"] > 0
+
+
+def test_the_pareto_front_keeps_the_points_nothing_beats_in_activity_and_score():
+    """By hand (ties in both kept, a tie in one and worse in the other dominated; NRMSE
+    lower is better), and against a brute-force check of every pair on random points."""
+    from sgbrian.analysis import pareto_front
+    activity = [100, 100, 120, 120, 90, 500]
+    accuracy = [0.9, 0.9, 0.95, 0.93, 0.5, 0.95]
+    assert pareto_front(activity, accuracy).tolist() == [4, 0, 1, 2]
+    assert pareto_front([10, 20, 30], [0.3, 0.2, 0.25], higher_is_better=False).tolist() == [0, 1]
+    rng = np.random.default_rng(1)
+    a, s = rng.integers(0, 20, 60).astype(float), rng.integers(0, 20, 60) / 20
+    front = set(pareto_front(a, s).tolist())
+    for i in range(60):
+        beaten = any(a[j] <= a[i] and s[j] >= s[i] and (a[j] < a[i] or s[j] > s[i]) for j in range(60))
+        assert (i in front) == (not beaten)
+    with pytest.raises(ValueError, match="score"):
+        pareto_front([1, 2], [0.5, np.nan])
+    with pytest.raises(ValueError, match="one length"):
+        pareto_front([1, 2], [0.5])
