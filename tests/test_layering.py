@@ -14,7 +14,7 @@ LAYERS = [
     # pure helpers: arguments, numbers, kernels
     {"_version", "validation", "kernels", "history", "signals", "targets", "optim",
      "losses", "metrics", "parallel", "specs", "nonlinearities",
-     "samples", "events"},
+     "samples", "events", "standins"},
     # the model in Brian2: equations, encoder, propagator
     {"equations", "encoding", "propagator"},
     # layers and connections, whole networks, data
