@@ -199,7 +199,9 @@ def test_the_gallery_shows_each_models_figure_under_the_name_its_script_saves():
     assert names["coincidence_detection"] == "model_itd" and names["shd"] == "model_shd"
     assert model_gallery.figure_name(ast.parse("x = 1")) is None
     name, page = model_gallery.model_page(str(ROOT / "models" / "delay_learning.py"))
-    assert page.startswith("delay_learning: Delay learning: the output must reproduce")
+    assert page.startswith("delay_learning.py\n=================\n\n::\n\n    Delay learning: the "
+                           "output must reproduce")
+    assert "    by 7.3 ms, which is a multiple of neither dt" in page
     figure = ROOT / "figures" / "out" / "model_delay.png"
     shown = ".. image:: /../figures/out/model_delay.png" in page
     assert shown == figure.exists() and (shown or "not shown here" in page)

@@ -1,9 +1,10 @@
 """Sphinx extension: the gallery of ``models/`` in the manner of Brian2's examples.
 
 Before the build reads the sources, one page per script is written to
-``docs/gallery/`` (generated, not kept in git): the script's docstring, the figure it
-draws (``figures/out/<name>.png``, the name its ``save(...)`` call gives) when it has
-been run, otherwise the command that draws it, and the whole script.
+``docs/gallery/`` (generated, not kept in git): the script's name as the title, its
+docstring, the figure it draws (``figures/out/<name>.png``, the name its ``save(...)``
+call gives) when it has been run, otherwise the command that draws it, and the whole
+script.
 """
 import ast
 import os
@@ -31,10 +32,9 @@ def model_page(script):
     source = open(script).read()
     tree = ast.parse(source)
     doc = ast.get_docstring(tree) or ""
-    title, _, body = doc.partition("\n")
-    title = f"{name}: {title.strip()}"
+    title = f"{name}.py"
     lines = [title, "=" * len(title), "", "::", ""]
-    lines += ["    " + line for line in body.strip().splitlines()] + [""]
+    lines += [("    " + line).rstrip() for line in doc.strip().splitlines()] + [""]
     lines += [f"Run: ``python models/{name}.py`` (from the repository's root).", ""]
     figure = figure_name(tree)
     if figure:
