@@ -358,3 +358,34 @@ def test_a_model_trained_for_export_runs_its_first_test_sample_from_now():
     stimulus = group.namespace["stimulus"]
     np.testing.assert_allclose(stimulus(times * second, np.zeros(len(times), dtype=int)),
                                sample.input[:, 0])
+
+
+def test_the_timing_templates_keep_three_jitters_from_the_edges_and_each_spike_its_own_jitter():
+    """Without noise, 100 samples per class: each channel's mean step over a class is its
+    template (standard error 0.1 step), which lies in [edge, n - edge] with edge =
+    3 jitter / dt + 1 = 4 steps (the extremes of 1,000 templates come within a few
+    hundredths of it); a sample's deviations from those means spread by the jitter (one
+    step) over the channels, not one shift for all. The default seed is 0; negative
+    noise rates are refused by name; the description gives the settings."""
+    dt = 1 * ms
+    task = tasks.timing_task(n_train=1000, n_test=10, n_classes=10, channels=100,
+                             duration=60 * ms, jitter=1 * ms, noise_rate=0 * Hz, dt=dt, seed=4)
+    steps = np.array([np.rint(np.asarray(s.input[1] / dt))[np.argsort(s.input[0])]
+                      for s in task.train])
+    labels = np.array([s.target for s in task.train])
+    means = np.array([steps[labels == c].mean(axis=0) for c in range(10)])
+    assert 3.6 < means.min() < 4.4 and 55.6 < means.max() < 56.4
+    deviations = steps - means[labels]
+    spread = deviations.std(axis=1)
+    assert 0.8 < spread.mean() < 1.25 and spread.min() > 0.5
+    assert abs(deviations.mean()) < 0.02
+    assert "10 timing-only patterns over 100 channels, jitter 1. ms, noise 0. Hz" in task.description
+    default = tasks.timing_task(n_train=3, n_test=1, dt=dt)
+    same = tasks.timing_task(n_train=3, n_test=1, dt=dt, seed=0)
+    assert [spikes_of(s) for s in default.train] == [spikes_of(s) for s in same.train]
+    with pytest.raises(ValueError, match="noise_rate must be >= 0 Hz"):
+        tasks.timing_task(noise_rate=-1 * Hz, dt=dt)
+
+
+def spikes_of(sample):
+    return np.asarray(sample.input[0]).tolist(), np.asarray(sample.input[1] / ms).tolist()
