@@ -389,3 +389,56 @@ def test_the_timing_templates_keep_three_jitters_from_the_edges_and_each_spike_i
 
 def spikes_of(sample):
     return np.asarray(sample.input[0]).tolist(), np.asarray(sample.input[1] / ms).tolist()
+
+
+def input_spikes(net):
+    group = net.layers[0].group
+    order = np.lexsort((group._spike_time[:], group._neuron_index[:]))
+    return group._neuron_index[:][order].tolist(), np.round(group._spike_time[:][order] / 1e-6).tolist()
+
+
+def sample_spikes(sample):
+    indices, times = np.asarray(sample.input[0]), np.asarray(sample.input[1] / ms) * 1e3
+    order = np.lexsort((times, indices))
+    return indices[order].tolist(), np.round(times[order]).tolist()
+
+
+def test_the_itd_and_timing_networks_are_built_as_their_docstrings_state():
+    """ITD: 2 -> 48 -> 9, detectors K = 2 with tau 100 us, theta 0.05, unit input weights
+    and bucket weights, bias -1.2, whole-step input delays in [0, 1 ms]; the readout
+    linear, tau 2 ms, theta 0.05, no delays. Timing: channels -> 64 -> classes, K = 8,
+    tau 5 ms, theta 0.05, input weights of spread weight_scale / sqrt(fan_in) = 2 / 10.
+    Both read the first training sample and default to seed 0."""
+    from brian2 import defaultclock, second
+    defaultclock.dt = 0.05 * ms
+    itd = tasks.itd_task(n_train=9, n_test=9, duration=5 * ms, dt=0.05 * ms, seed=1)
+    net = tasks.itd_network(itd)
+    assert [layer.n for layer in net.layers] == [2, 48, 9]
+    hidden, readout = net.layers[1:]
+    assert (hidden.K, float(hidden.tau / ms)) == (2, pytest.approx(0.1))
+    assert (readout.K, float(readout.tau / ms), readout.output.name) == (2, pytest.approx(2.0), "linear")
+    assert np.all(hidden.group.theta[:] == 0.05) and np.all(readout.group.theta[:] == 0.05)
+    assert np.all(net.synapses[0].w[:] == 1.0) and np.std(net.synapses[1].w[:]) > 0.1
+    assert np.all(hidden.group.b[:] == -1.2) and np.all(readout.group.b[:] == 0.0)
+    for k in range(3):
+        assert np.all(getattr(hidden.group, f"v_{k}")[:] == 1.0)
+        np.testing.assert_allclose(getattr(readout.group, f"v_{k}")[:], 1 / 3)
+    delays = np.asarray(net.synapses[0].delay[:] / (0.05 * ms))
+    assert np.allclose(delays, np.round(delays)) and delays.min() == 0 and delays.max() == 20
+    assert np.all(np.asarray(net.synapses[1].delay[:] / second) == 0)
+    assert input_spikes(net) == sample_spikes(itd.train[0])
+    again = tasks.itd_network(itd, seed=0)
+    np.testing.assert_array_equal(again.synapses[0].delay[:], net.synapses[0].delay[:])
+    np.testing.assert_array_equal(again.synapses[1].w[:], net.synapses[1].w[:])
+
+    defaultclock.dt = 1 * ms
+    timing = tasks.timing_task(n_train=10, n_test=2, dt=1 * ms, seed=2)
+    net = tasks.timing_network(timing)
+    assert [layer.n for layer in net.layers] == [100, 64, 10]
+    hidden = net.layers[1]
+    assert (hidden.K, float(hidden.tau / ms)) == (8, pytest.approx(5.0))
+    assert all(np.all(layer.group.theta[:] == 0.05) for layer in net.layers[1:])
+    assert np.std(net.synapses[0].w[:]) == pytest.approx(2.0 / 10, rel=0.06)
+    assert input_spikes(net) == sample_spikes(timing.train[0])
+    again = tasks.timing_network(timing, seed=0)
+    np.testing.assert_array_equal(again.synapses[0].w[:], net.synapses[0].w[:])
