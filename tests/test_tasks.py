@@ -442,3 +442,5 @@ def test_the_itd_and_timing_networks_are_built_as_their_docstrings_state():
     assert input_spikes(net) == sample_spikes(timing.train[0])
     again = tasks.timing_network(timing, seed=0)
     np.testing.assert_array_equal(again.synapses[0].w[:], net.synapses[0].w[:])
+    assert not np.array_equal(tasks.timing_network(timing, seed=1).synapses[0].w[:],
+                              net.synapses[0].w[:])
