@@ -4,7 +4,7 @@ themselves: :mod:`sgbrian.samples` (re-exported here)."""
 import numpy as np
 from brian2 import second
 
-from .samples import Sample, TaskData, regrid
+from .samples import Sample, TaskData, binned_spikes, regrid
 from .validation import check_int, check_time
 
 #: ``Sample``, ``TaskData`` and ``regrid`` are re-exported: ``sgbrian.datasets.Sample`` works.
@@ -126,9 +126,7 @@ def load_shd(path, dt, duration, channels=700, max_samples=None):
             steps = np.floor(t / float(dt / second)).astype(int)
             if unit.size and unit.max() >= channels:
                 raise ValueError(f"{path}: sample {s} has unit {unit.max()} >= channels={channels}")
-            keep = steps < n_steps
-            pairs = np.unique(np.stack([unit[keep], steps[keep]]), axis=1)
-            samples.append(Sample((pairs[0], pairs[1] * dt), int(labels[s]), n_steps))
+            samples.append(binned_spikes(unit, steps, labels[s], n_steps, dt))
     return samples
 
 

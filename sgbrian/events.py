@@ -30,7 +30,7 @@ same samples on the same file.
 import numpy as np
 from brian2 import usecond
 
-from .samples import Sample
+from .samples import binned_spikes
 from .validation import check_choice, check_int, check_time
 
 #: How polarity enters the channels.
@@ -179,9 +179,7 @@ def event_sample(events, target, sensor_size, dt, duration, polarity="channels",
         raise ValueError("events: t must be finite and >= 0")
     n_steps = int(round(float(duration / dt)))
     steps = time_steps(t, float(dt / time_unit))
-    keep = steps < n_steps
-    pairs = np.unique(np.stack([channel[keep], steps[keep]]), axis=1)
-    return Sample((pairs[0], pairs[1] * dt), int(target), n_steps)
+    return binned_spikes(channel, steps, target, n_steps, dt)
 
 
 def time_steps(t, ratio):

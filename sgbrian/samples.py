@@ -143,6 +143,43 @@ class TaskData:
         return inputs, targets, weights, lengths
 
 
+def binned_spikes(channels, steps, target, n_steps, dt):
+    """One sample of spike trains from events already binned to time steps.
+
+    Events at or after step ``n_steps`` are dropped; several events of a channel in one
+    step are merged into one spike (a raw spike's payload is 1). Each spike sits at its
+    step's start; the spikes are sorted by channel, then step.
+
+    Parameters
+    ----------
+    channels : ndarray of int
+        Channel of each event.
+    steps : ndarray of int
+        Step of each event (>= 0).
+    target : int
+        The class label.
+    n_steps : int
+        Length of the sample in steps.
+    dt : Quantity
+        Time step.
+
+    Returns
+    -------
+    Sample
+        Input ``(indices, times)``, the target and ``n_steps``.
+
+    Examples
+    --------
+    >>> from brian2 import ms
+    >>> sample = binned_spikes(np.array([2, 0, 2, 1]), np.array([3, 1, 3, 9]), 5, 8, 1 * ms)
+    >>> sample.input[0].tolist(), (sample.input[1] / ms).tolist(), sample.target
+    ([0, 2], [1.0, 3.0], 5)
+    """
+    keep = steps < n_steps
+    pairs = np.unique(np.stack([channels[keep], steps[keep]]), axis=1)
+    return Sample((pairs[0], pairs[1] * dt), int(target), n_steps)
+
+
 def regrid(task, dt):
     """The same task on a coarser grid.
 
