@@ -93,7 +93,7 @@ def test_compare_with_runtime_finds_every_networks_events_equal(child, nets, tmp
 def test_compare_with_runtime_of_one_network_gives_its_rows(child, nets, tmp_path):
     """One network (not a list) and one duration: the rows of that network; the events
     equal the runtime's, here computed independently after the export's state."""
-    net, twin = nets
+    net = nets[0]
     spec = network_spec(net, 50 * defaultclock.dt)
     _, expected = child_events_of([spec], tmp_path / "expected")
     result, rows = compare_with_runtime(net, 50 * defaultclock.dt, str(tmp_path / "run"))

@@ -382,13 +382,9 @@ def test_the_timing_templates_keep_three_jitters_from_the_edges_and_each_spike_i
     assert "10 timing-only patterns over 100 channels, jitter 1. ms, noise 0. Hz" in task.description
     default = tasks.timing_task(n_train=3, n_test=1, dt=dt)
     same = tasks.timing_task(n_train=3, n_test=1, dt=dt, seed=0)
-    assert [spikes_of(s) for s in default.train] == [spikes_of(s) for s in same.train]
+    assert [sample_spikes(s) for s in default.train] == [sample_spikes(s) for s in same.train]
     with pytest.raises(ValueError, match="noise_rate must be >= 0 Hz"):
         tasks.timing_task(noise_rate=-1 * Hz, dt=dt)
-
-
-def spikes_of(sample):
-    return np.asarray(sample.input[0]).tolist(), np.asarray(sample.input[1] / ms).tolist()
 
 
 def input_spikes(net):

@@ -195,6 +195,10 @@ RECORD_CODECS = {
 }
 
 
+#: The codec of a field written as it is.
+PLAIN = (lambda value: value, lambda value: value)
+
+
 def spec_record(spec):
     """A :class:`~sgbrian.specs.NeuronSpec` as JSON data, field by field
     (``RECORD_CODECS``); :func:`spec_from_record` reads it back.
@@ -209,8 +213,7 @@ def spec_record(spec):
     dict
         One JSON value per field.
     """
-    identity = (lambda value: value, None)
-    return {f.name: RECORD_CODECS.get(f.name, identity)[0](getattr(spec, f.name))
+    return {f.name: RECORD_CODECS.get(f.name, PLAIN)[0](getattr(spec, f.name))
             for f in fields(spec)}
 
 
@@ -227,7 +230,7 @@ def spec_from_record(record):
     NeuronSpec
         The spec.
     """
-    return NeuronSpec(**{name: RECORD_CODECS[name][1](value) if name in RECORD_CODECS else value
+    return NeuronSpec(**{name: RECORD_CODECS.get(name, PLAIN)[1](value)
                          for name, value in record.items()})
 
 
