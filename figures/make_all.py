@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from style import arguments  # noqa: E402
 
 FIGURES = ["fig1_kernels", "fig2_sigma_delta", "fig3_delay_learning", "fig4_coincidence",
-           "fig5_temporal_precision", "fig6_memory", "fig7_genn", "fig8_vs_bptt"]
+           "fig5_temporal_precision", "fig6_memory", "fig7_genn", "fig8_vs_bptt", "fig9_activity"]
 
 
 def main(argv=None):

@@ -219,8 +219,9 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
     Returns
     -------
     dict
-        Score, training seconds per sample, peak RSS and autograd memory per sample (the
-        bytes of the tensors autograd saved for the backward pass of one batch).
+        Score, the hidden neurons' spikes per neuron per second on the test samples,
+        training seconds per sample, peak RSS and autograd memory per sample (the bytes of
+        the tensors autograd saved for the backward pass of one batch).
     """
     import torch
     torch.manual_seed(seed)
@@ -261,8 +262,10 @@ def bptt_point(system, task, dt_ms, seed, mode="full", lr=None, tau_mem=None, va
     seconds = time.perf_counter() - start_time
     with torch.no_grad():
         out = model(torch.tensor(x_test, dtype=torch.float32)).numpy()
+    seconds_tested = len(x_test) * x_test.shape[1] * dt_ms * 1e-3
     return {"system": system, "task": task, "dt_ms": dt_ms, "seed": seed,
             "steps": int(x_train.shape[1]), "score": _score(out, y_test, w_test, start, data.loss),
+            "spikes_per_neuron_per_s": model.hidden_spikes / (HIDDEN * seconds_tested),
             "train_s_per_sample": seconds / (len(x_train) * epochs),
             "peak_rss_mib_per_sample": memory.peak / 2 ** 20 / BATCH,
             "autograd_mib_per_sample": saved[0] / 2 ** 20 / BATCH, "lr": lr, "tau_mem_ms": tau_mem}
@@ -307,7 +310,8 @@ def _make_module():
 
     class Network(torch.nn.Module):
         """Input (batch, steps, channels) -> [delay line] -> Linear -> (R)LIF -> Linear ->
-        leaky readout without reset; returns the readout membrane (batch, steps, n_out)."""
+        leaky readout without reset; returns the readout membrane (batch, steps, n_out)
+        and keeps the hidden spikes of the call in ``hidden_spikes``."""
 
         def __init__(self, system, n_in, n_out, hidden, beta, delays):
             super().__init__()
@@ -341,6 +345,7 @@ def _make_module():
             # stacks the steps' gradients once (indexing drive[:, t] would allocate a
             # zero tensor of drive's size per step: 6x slower at 1,000 steps)
             drive = self.fc1(x).unbind(1)
+            spikes = []
             for t in range(x.shape[1]):
                 if self.recurrent:
                     spk, mem1 = self.lif1(drive[t], spk, mem1)
@@ -348,6 +353,8 @@ def _make_module():
                     spk, mem1 = self.lif1(drive[t], mem1)
                 _, mem2 = self.readout(self.fc2(spk), mem2)
                 outputs.append(mem2)
+                spikes.append(spk.detach().sum())
+            self.hidden_spikes = float(torch.stack(spikes).sum())
             return torch.stack(outputs, dim=1)
     return Network
 

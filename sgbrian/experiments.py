@@ -1,4 +1,5 @@
-"""The named experiments: each task with its network, loss, rule, optimizer and target.
+"""Training the named experiments of :mod:`sgbrian.catalog` (each task with its network,
+loss, rule, optimizer and target).
 
 ``train_task(name)`` generates the task, builds the network, trains it online and
 evaluates it on the held-out samples. ``models/*.py``, the tests and the analyses all
@@ -6,100 +7,25 @@ go through it, so a number in the README comes from the same code as the figure.
 """
 import functools
 import inspect
+import tempfile
 import time
-from dataclasses import dataclass, field
 
+import numpy as np
 from brian2 import defaultclock, ms, prefs
 
-from . import tasks
 from .analysis import class_tuning
+from .catalog import EXPERIMENTS, Experiment  # noqa: F401  (Experiment: kept importable here)
 from .learning import OnlineLearner
-from .losses import CrossEntropyLoss, MSELoss
 from .optim import Adam, schedule
+from .penalties import TotalVariation
 from .parallel import run_jobs
 from .validation import check_choice
-
-
-@dataclass
-class Experiment:
-    """A named experiment (``EXPERIMENTS``).
-
-    Parameters
-    ----------
-    make_task, make_network : callable
-        Builders of its task and of its network for a task.
-    dt : Quantity
-        Simulation time step.
-    loss : callable
-        Builds the loss.
-    rule : str
-        Gradient method.
-    lr : float
-        Adam's learning rate.
-    update_every : str or int
-        'sample', or a number of steps.
-    epochs : int
-        Epochs.
-    metric : str
-        'nrmse' or 'accuracy'.
-    goal : float
-        The level the metric must meet (:meth:`met`).
-    task_kwargs : dict
-        Settings of the task.
-    train : tuple of str
-        Parameters trained.
-    batch_size : int
-        Samples side by side.
-    """
-    make_task: object
-    make_network: object
-    dt: object
-    loss: object                 # () -> loss
-    rule: str
-    lr: float
-    update_every: object
-    epochs: int
-    metric: str                  # 'nrmse' (lower is better) or 'accuracy'
-    goal: float                  # the stated level
-    task_kwargs: dict = field(default_factory=dict)
-    train: tuple = ("w", "v", "b")   # trainable parameters
-    batch_size: int = 1              # samples side by side (one update per batch)
-
-    def met(self, value):
-        """Whether a value of the experiment's metric meets its goal.
-
-        Parameters
-        ----------
-        value : float
-            The metric.
-
-        Returns
-        -------
-        bool
-            NRMSE below ``goal``, accuracy at or above it.
-        """
-        return value < self.goal if self.metric == "nrmse" else value >= self.goal
-
-
-EXPERIMENTS = {
-    "delay": Experiment(tasks.delay_task, tasks.delay_network, 1 * ms, MSELoss, "spatial",
-                        1e-2, 10, 15, "nrmse", 0.1),
-    "itd": Experiment(tasks.itd_task, tasks.itd_network, 0.05 * ms,
-                      lambda: CrossEntropyLoss(start=2 * ms), "adjoint", 5e-2, "sample", 8,
-                      "accuracy", 0.95, batch_size=32),
-    "timing": Experiment(tasks.timing_task, tasks.timing_network, 1 * ms,
-                         lambda: CrossEntropyLoss(start=20 * ms), "adjoint", 3e-2, "sample", 3,
-                         "accuracy", 0.90, batch_size=32),
-    "shd": Experiment(tasks.shd_task, tasks.shd_network, 1 * ms,
-                      lambda: CrossEntropyLoss(start=100 * ms), "adjoint", 1e-2, "sample", 2,
-                      "accuracy", 0.90, train=("w", "v", "b", "d"), batch_size=32),
-}
 
 
 def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True,
                record_outputs=False, task_kwargs=None, task=None, update_every=None,
                batch_size=None, lr=None, checkpoint=None, client=None, rule=None,
-               **task_settings):
+               penalty=None, network=None, **task_settings):
     """Generate, build, train and test a named experiment.
 
     ``dt`` changes the simulation step only: every physical time constant stays fixed.
@@ -124,9 +50,12 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
         Settings of the task.
     task : TaskData, optional
         A prepared task on that dt (default: generated).
-    update_every, batch_size, lr, rule : optional
+    update_every, batch_size, lr, rule, penalty : optional
         Override the experiment's update interval, samples side by side (one update
-        per batch with update_every='sample'), learning rate and gradient method.
+        per batch with update_every='sample'), learning rate, gradient method and
+        activity penalty lambda.
+    network : dict, optional
+        Keywords of the experiment's network builder (such as ``theta``).
     checkpoint : str, optional
         A file written after every epoch and resumed from when it exists.
     client : distributed.Client, optional
@@ -163,12 +92,13 @@ def train_task(name, seed=0, dt=None, epochs=None, target="numpy", progress=True
         raise ValueError(f"task.dt ({task.dt}) must equal dt ({defaultclock.dt})")
     epochs = epochs or ex.epochs
     batch_size = batch_size or ex.batch_size
-    settings = dict(lr=lr, update_every=update_every, epochs=epochs, rule=rule)
+    settings = dict(lr=lr, update_every=update_every, epochs=epochs, rule=rule, penalty=penalty,
+                    network=network)
     net, learner = build_learner(name, task, seed, **settings)
     replica = None
     if client is not None:
         replica = functools.partial(experiment_learner, name, seed, float(defaultclock.dt / ms),
-                                    task_kwargs, target)
+                                    task_kwargs, target, **settings)
     before = learner.evaluate(task.test[:1], record_outputs=True) if record_outputs else None
     start = time.perf_counter()
     history = learner.fit(task.train, epochs, progress=progress, batch_size=batch_size,
@@ -202,7 +132,8 @@ def make_task(name, seed, task_kwargs=None):
     return ex.make_task(seed=seed, dt=defaultclock.dt, **{**ex.task_kwargs, **(task_kwargs or {})})
 
 
-def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rule=None):
+def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rule=None,
+                  penalty=None, network=None):
     """A named experiment's network for a task and its learner (loss, rule, Adam, cosine
     schedule).
 
@@ -214,8 +145,10 @@ def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rul
         The task.
     seed : int
         Seed of the network and the learner.
-    lr, update_every, epochs, rule : optional
-        Override the experiment's.
+    lr, update_every, epochs, rule, penalty : optional
+        Override the experiment's (``penalty``: lambda, 0 for none).
+    network : dict, optional
+        Keywords of the experiment's network builder (such as ``theta``).
 
     Returns
     -------
@@ -225,11 +158,13 @@ def build_learner(name, task, seed, lr=None, update_every=None, epochs=None, rul
         Its learner, attached.
     """
     ex = EXPERIMENTS[name]
-    net = ex.make_network(task, seed=seed)
+    net = ex.make_network(task, seed=seed, **(network or {}))
+    strength = ex.penalty if penalty is None else penalty
     learner = OnlineLearner(net, ex.loss(), rule=rule or ex.rule, optimizer=Adam(lr or ex.lr),
                             train=ex.train, update_every=update_every or ex.update_every,
                             seed=seed, lr_schedule=schedule("cosine", epochs=epochs or ex.epochs,
-                                                            floor=0.1))
+                                                            floor=0.1),
+                            penalty=TotalVariation(strength) if strength > 0 else None)
     return net, learner
 
 
@@ -283,7 +218,8 @@ def score_point(task, seed, target="numpy", tuning=False, **overrides):
     Returns
     -------
     dict
-        The metric, the loss, events per neuron per second, training seconds, goal met.
+        The metric, the loss, events and quanta per neuron per second, training seconds,
+        goal met.
     """
     result = train_task(task, seed=seed, target=target, progress=False, record_outputs=tuning,
                         **overrides)
@@ -291,6 +227,7 @@ def score_point(task, seed, target="numpy", tuning=False, **overrides):
     out = {"task": task, "seed": seed, "metric": result["metric"],
            "score": float(test[result["metric"]]), "loss": float(test["loss"]),
            "events_per_neuron_per_s": float(test["events_per_neuron_per_s"]),
+           "quanta_per_neuron_per_s": float(test["quanta_per_neuron_per_s"]),
            "train_seconds": float(result["train_seconds"]), "met": bool(result["met"])}
     if tuning:
         data = result["task"]
@@ -330,8 +267,6 @@ def repeat(name, seeds=(0, 1, 2), client=None, folder=None, progress=False, targ
     sd : float
         Their sample standard deviation (ddof=1; 0 for one seed).
     """
-    import tempfile
-    import numpy as np
     points = [dict(task=name, seed=int(s), target=target, **overrides) for s in seeds]
     scores = run_jobs(score_point, points, folder or tempfile.mkdtemp(prefix="sgbrian-repeat-"),
                       client, progress, f"{name} seeds")

@@ -5,8 +5,8 @@
    spike pattern, one shifted by a delay class between -1 and +1 ms (cross-entropy).
 3. ``timing_task``: SHD-like spatio-temporal spike patterns over 100 channels, 10
    classes with identical spike counts, so only timing separates them (cross-entropy).
-4. ``shd_task``: the Spiking Heidelberg Digits from their HDF5 files, or a synthetic set
-   of the same size and layout (``sgbrian.datasets.synthetic_shd``) when none is given.
+4. ``shd_task``: the Spiking Heidelberg Digits (now in :mod:`sgbrian.event_tasks`, with
+   SSC and DVS Gesture; importable here as before).
 
 Each ``*_task`` returns a :class:`~sgbrian.datasets.TaskData`; each ``*_network`` builds
 the network used for it in ``models/`` (a :class:`~sgbrian.sgnetwork.SGNetwork`).
@@ -15,7 +15,8 @@ import numpy as np
 from brian2 import Hz, defaultclock, ms, second
 
 from .builder import feedforward
-from .datasets import Sample, TaskData, load_shd, regrid, synthetic_shd  # noqa: F401  (regrid, kept importable here)
+from .datasets import Sample, TaskData, regrid  # noqa: F401  (regrid, kept importable here)
+from .event_tasks import shd_network, shd_task  # noqa: F401  (moved to event_tasks; kept importable here)
 from .signals import band_limited_noise
 from .specs import ConnectionSpec, NeuronSpec
 from .validation import check_int, check_time
@@ -171,7 +172,7 @@ def itd_task(n_train=360, n_test=180, n_classes=9, max_itd=1 * ms, duration=15 *
 
 
 def itd_network(task, hidden=48, K=2, tau=0.1 * ms, readout_tau=2 * ms, max_delay=1 * ms,
-                bias=-1.2, seed=0):
+                bias=-1.2, theta=0.05, seed=0):
     """2 -> hidden (coincidence detectors) -> classes.
 
     Every hidden neuron receives both ears through random whole-step delays in
@@ -196,6 +197,8 @@ def itd_network(task, hidden=48, K=2, tau=0.1 * ms, readout_tau=2 * ms, max_dela
         Longest input delay.
     bias : float
         The detectors' bias.
+    theta : float
+        Threshold of the detectors' and the readout's encoders.
     seed : int
         Seed of the weights and delays.
 
@@ -204,8 +207,8 @@ def itd_network(task, hidden=48, K=2, tau=0.1 * ms, readout_tau=2 * ms, max_dela
     SGNetwork
         The network (input: the first training sample).
     """
-    net = feedforward([2, hidden, task.n_outputs], neuron=NeuronSpec(K=K, tau=tau, theta=0.05),
-                      readout=NeuronSpec(K=K, tau=readout_tau, theta=0.05, output="linear"),
+    net = feedforward([2, hidden, task.n_outputs], neuron=NeuronSpec(K=K, tau=tau, theta=theta),
+                      readout=NeuronSpec(K=K, tau=readout_tau, theta=theta, output="linear"),
                       connection=ConnectionSpec(max_delay=[max_delay, 0 * ms], random_delays=True),
                       spikes=task.train[0].input, seed=seed)
     net.synapses[0].w = 1.0
@@ -271,7 +274,7 @@ def timing_task(n_train=500, n_test=200, n_classes=10, channels=100, duration=60
                     f"jitter {jitter}, noise {noise_rate}")
 
 
-def timing_network(task, hidden=64, K=8, tau=5 * ms, seed=0):
+def timing_network(task, hidden=64, K=8, tau=5 * ms, theta=0.05, seed=0):
     """channels -> hidden (relu) -> classes, buckets spanning the pattern duration.
 
     Parameters
@@ -284,82 +287,6 @@ def timing_network(task, hidden=64, K=8, tau=5 * ms, seed=0):
         Buckets.
     tau : Quantity
         Bucket time constant.
-    seed : int
-        Seed of the weights and delays.
-
-    Returns
-    -------
-    SGNetwork
-        The network (input: the first training sample).
-    """
-    return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=0.05,
-                       spikes=task.train[0].input, weight_scale=2.0, seed=seed)
-
-
-def shd_task(n_train=256, n_test=64, duration=1 * second, dt=None, seed=0, train_path=None,
-             test_path=None, folder=None):
-    """SHD (700 channels, 20 classes) from the dataset's files, or a synthetic set of that
-    layout written into ``folder`` by :func:`~sgbrian.datasets.synthetic_shd` and read back
-    by :func:`~sgbrian.datasets.load_shd`.
-
-    Parameters
-    ----------
-    n_train, n_test : int
-        Samples (the first ones of the files).
-    duration : Quantity
-        Length of a sample.
-    dt : Quantity, optional
-        Time step (default: the clock's).
-    seed : int
-        Same seed, same samples.
-    train_path, test_path : str, optional
-        ``shd_train.h5`` and ``shd_test.h5``.
-    folder : str, optional
-        Where the synthetic files go (default: a temporary folder).
-
-    Returns
-    -------
-    TaskData
-        Train and test samples on ``dt``.
-    """
-    import os
-    import tempfile
-    dt = dt or defaultclock.dt
-    if (train_path is None) != (test_path is None):
-        raise ValueError("give both train_path and test_path (real SHD), or neither (synthetic)")
-    if train_path is None:
-        folder = folder or tempfile.mkdtemp(prefix="sgbrian_shd_")
-        os.makedirs(folder, exist_ok=True)
-        train_path = synthetic_shd(os.path.join(folder, "synthetic_train.h5"), n_train, seed=seed)
-        test_path = synthetic_shd(os.path.join(folder, "synthetic_test.h5"), n_test,
-                                  seed=seed + 10 ** 6, template_seed=seed)
-    train = load_shd(train_path, dt, duration, max_samples=n_train)
-    test = load_shd(test_path, dt, duration, max_samples=n_test)
-    return TaskData("shd", train, test, dt, 700, 20, "cross_entropy",
-                    f"SHD layout: 700 channels, 20 classes, {duration} per sample "
-                    f"({'synthetic' if 'synthetic' in str(train_path) else train_path})")
-
-
-def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, theta=0.1, seed=0):
-    """700 -> hidden (relu) -> 20: per-synapse delays of the inputs drawn in [0, max_delay]
-    (learnable); the readout's synapses have none (its K buckets of ``tau`` already give
-    it smoothed delays over K tau = 80 ms), which halves the Brian2 run's time: each of a
-    hidden neuron's events is then delivered in the step it is sent. ``theta`` 0.1: on
-    640 synthetic samples (6 epochs, rule 'adjoint') it reached the same test accuracy
-    as 0.05 (0.975) with 51 instead of 84 events per neuron per second.
-
-    Parameters
-    ----------
-    task : TaskData
-        An SHD task.
-    hidden : int
-        Hidden neurons.
-    K : int
-        Buckets.
-    tau : Quantity
-        Bucket time constant.
-    max_delay : Quantity
-        Longest input delay.
     theta : float
         Threshold of the encoders.
     seed : int
@@ -371,5 +298,4 @@ def shd_network(task, hidden=256, K=8, tau=10 * ms, max_delay=25 * ms, theta=0.1
         The network (input: the first training sample).
     """
     return feedforward([task.n_inputs, hidden, task.n_outputs], K=K, tau=tau, theta=theta,
-                       spikes=task.train[0].input, max_delay=[max_delay, 0 * ms],
-                       random_delays=True, weight_scale=2.0, seed=seed)
+                       spikes=task.train[0].input, weight_scale=2.0, seed=seed)

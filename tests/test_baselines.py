@@ -296,6 +296,7 @@ def test_bptt_point_trains_in_seeded_batches_and_scores_the_held_out_samples(
         def forward(self, x):
             if torch.is_grad_enabled():
                 seen.append(x.numpy().copy())
+            self.hidden_spikes = float(x.sum())      # a count to follow through
             return x @ self.w[:x.shape[-1]]          # the first channels (no delay line here)
 
     monkeypatch.setattr(baselines, "BPTTNetwork", Readout)
@@ -321,6 +322,9 @@ def test_bptt_point_trains_in_seeded_batches_and_scores_the_held_out_samples(
         out = model(torch.tensor(x_test, dtype=torch.float32)).numpy()
     assert got["score"] == np.mean(out[:, start:].mean(axis=1).argmax(axis=1) == test_labels)
     assert got["steps"] == 7 and (got["lr"], got["tau_mem_ms"]) == (0.01, 0.5)
+    tested_seconds = len(x_test) * 7 * dt_ms * 1e-3
+    assert got["spikes_per_neuron_per_s"] == pytest.approx(
+        x_test.sum() / (baselines.HIDDEN * tested_seconds))
     assert got["train_s_per_sample"] > 0 and got["peak_rss_mib_per_sample"] >= 0
     largest = max(batches, key=len)
     saved = [0]
@@ -328,6 +332,25 @@ def test_bptt_point_trains_in_seeded_batches_and_scores_the_held_out_samples(
         baselines._loss(model(torch.tensor(x[largest], dtype=torch.float32)), labels[largest],
                         None, start, "cross_entropy")
     assert got["autograd_mib_per_sample"] == saved[0] / 2 ** 20 / 32 > 0
+
+
+@needs_torch
+def test_the_baseline_network_counts_its_hidden_spikes():
+    """``hidden_spikes`` after a call equals the spikes of the hidden LIF stepped by hand
+    over the same drive (snnTorch's Leaky: reset by subtraction, threshold 1)."""
+    import torch
+    torch.manual_seed(3)
+    model = baselines.BPTTNetwork("lif", 4, 2, 6, 0.8, [0])
+    x = torch.rand(3, 20, 4) * 3
+    with torch.no_grad():
+        model(x)
+        drive = model.fc1(x)
+        mem, count = torch.zeros(3, 6), 0.0
+        for t in range(20):
+            reset = (mem > 1.0).float()
+            mem = 0.8 * mem + drive[:, t] - reset
+            count += float((mem > 1.0).sum())
+    assert model.hidden_spikes == count > 10
 
 
 def test_sgbrian_point_reports_the_training_it_ran_per_sample(monkeypatch):

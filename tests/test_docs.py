@@ -197,6 +197,7 @@ def test_the_gallery_shows_each_models_figure_under_the_name_its_script_saves():
              for s in (ROOT / "models").glob("*.py")}
     assert names["demo"] == "demo" and names["delay_learning"] == "model_delay"
     assert names["coincidence_detection"] == "model_itd" and names["shd"] == "model_shd"
+    assert names["ssc"] == "model_ssc" and names["dvs_gesture"] == "model_dvs_gesture"
     assert model_gallery.figure_name(ast.parse("x = 1")) is None
     name, page = model_gallery.model_page(str(ROOT / "models" / "delay_learning.py"))
     assert page.startswith("delay_learning.py\n=================\n\n::\n\n    Delay learning: the "

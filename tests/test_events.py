@@ -116,23 +116,31 @@ def test_tonics_shd_class_and_the_own_reader_give_the_same_samples(tmp_path):
         assert len(spikes(a)) > 20
 
 
+def write_dvs_gesture(path, split, rng, users=10, labels=10, events=6):
+    """Tiny recordings where tonic's DVSGesture class looks for them (per user and
+    lighting, ``<label>.npy`` rows of x, y, p, t in ms; its archive present, unread).
+    Returns the rows by ``(user, label)``."""
+    root = path / "DVSGesture"
+    recordings = {}
+    for user in range(users):
+        folder = root / split / f"user{user + 1:02d}_fluorescent"
+        os.makedirs(folder)
+        for label in range(labels):
+            rows = np.stack([rng.integers(0, 128, events), rng.integers(0, 128, events),
+                             rng.integers(0, 2, events), np.sort(rng.integers(0, 30, events))],
+                            axis=1)
+            np.save(folder / f"{label}.npy", rows)
+            recordings[(user + 1, label)] = rows
+    open(root / f"{split}.tar.gz", "wb").close()
+    return recordings
+
+
 def test_dvs_gesture_through_tonic_with_its_downsample(tmp_path):
     """Tonic's DVSGesture class reads 100 tiny recordings in its on-disk layout (per
     user and lighting, ``<label>.npy`` rows of x, y, p, t in ms); with tonic's
     ``Downsample`` to 32 x 32 the channels are ``x//4 + 32 (y//4 + 32 p)``, by hand."""
     tonic = pytest.importorskip("tonic", reason=NO_TONIC)
-    root = tmp_path / "DVSGesture"
-    rng = np.random.default_rng(0)
-    recordings = {}
-    for user in range(10):
-        folder = root / "ibmGestureTrain" / f"user{user + 1:02d}_fluorescent"
-        os.makedirs(folder)
-        for label in range(10):
-            rows = np.stack([rng.integers(0, 128, 6), rng.integers(0, 128, 6),
-                             rng.integers(0, 2, 6), np.sort(rng.integers(0, 30, 6))], axis=1)
-            np.save(folder / f"{label}.npy", rows)
-            recordings[(user + 1, label)] = rows
-    open(root / "ibmGestureTrain.tar.gz", "wb").close()
+    recordings = write_dvs_gesture(tmp_path, "ibmGestureTrain", np.random.default_rng(0))
     downsample = tonic.transforms.Downsample(spatial_factor=0.25)
     dataset = tonic.datasets.DVSGesture(str(tmp_path), train=True, transform=downsample)
     got = tonic_samples(dataset, 1 * ms, 20 * ms, sensor_size=(32, 32, 2), max_samples=12)

@@ -9,7 +9,7 @@ REPO = os.path.join(os.path.dirname(__file__), "..")
 from sgbrian.baselines import INSTALL, available
 
 FIGURES = ["fig1_kernels", "fig2_sigma_delta", "fig3_delay_learning", "fig4_coincidence",
-           "fig5_temporal_precision", "fig6_memory", "fig7_genn", "fig8_vs_bptt"]
+           "fig5_temporal_precision", "fig6_memory", "fig7_genn", "fig8_vs_bptt", "fig9_activity"]
 MARKS = {"fig7_genn": pytest.mark.genn,
          "fig8_vs_bptt": pytest.mark.skipif(not available(), reason=INSTALL)}
 

@@ -14,7 +14,7 @@ LAYERS = [
     # pure helpers: arguments, numbers, kernels
     {"_version", "validation", "kernels", "history", "signals", "targets", "optim",
      "losses", "metrics", "parallel", "specs", "nonlinearities",
-     "samples", "events", "standins"},
+     "samples", "events", "standins", "penalties"},
     # the model in Brian2: equations, encoder, propagator
     {"equations", "encoding", "propagator"},
     # layers and connections, whole networks, data
@@ -22,6 +22,7 @@ LAYERS = [
     {"network"},
     {"sgnetwork"},
     {"builder", "datasets"},
+    {"event_tasks"},
     # the GeNN export: the spec as data, its Brian2 objects, brian2genn in a process
     {"genn.spec"}, {"genn.objects"}, {"genn.build"}, {"genn", "genn.__main__"},
     # learning: gradient methods, then training loops over them
@@ -34,15 +35,17 @@ LAYERS = [
      "learning.methods", "learning.learner"},
     # tasks, experiments, analyses built on all of the above
     {"tasks"},
+    {"catalog"},
     {"analysis"},
     {"experiments"},
     {"dt_statistics"},
     {"precision"},
     {"comparison"},
     {"baselines"},
+    {"tradeoff"},
     {"bptt"},
     # front ends
-    {"plotting", "cli", "__init__"},
+    {"plotting", "cli", "__init__", "dataset_runs"},
 ]
 LAYER_OF = {name: level for level, names in enumerate(LAYERS) for name in names}
 MAX_LINES = 400

@@ -246,7 +246,7 @@ def test_train_task_equals_its_steps_done_by_hand(tmp_path, capsys):
     finer = tasks.delay_task(n_train=1, n_test=1, duration=40 * ms)
     with pytest.raises(ValueError, match=r"task.dt \(0.5 ms\) must equal dt \(1. ms\)"):
         train_task("delay", task=finer, dt=1 * ms)
-    with pytest.raises(ValueError, match=r"name must be one of \['delay', 'itd', 'shd', 'timing'\]"):
+    with pytest.raises(ValueError, match=r"name must be one of \['delay', 'dvs_gesture', 'itd', 'shd', 'ssc', 'timing'\]"):
         train_task("dealy")
     with pytest.raises(ValueError, match=r"task setting must be one of \['cutoff', 'delay', 'duration', "
                                          r"'n_test', 'n_train'\], got 'cutoff_hz'"):
@@ -287,15 +287,17 @@ def test_a_score_job_reports_the_test_numbers_and_the_class_tuning_of_its_traini
 
 def test_shd_task_without_files_reads_the_synthetic_files_it_wrote(tmp_path):
     """The synthetic SHD task equals what ``load_shd`` reads from ``synthetic_shd`` files
-    written by hand with the same seeds: the test set shares the training set's class
+    written by hand with the same seeds and the task's duration (every template spike
+    within the sample): the test set shares the training set's class
     templates (``template_seed``) and has a seed of its own; given paths are read instead
     (the first ``n_train``/``n_test`` samples); one path alone is refused."""
     from sgbrian.datasets import synthetic_shd
     dt, duration = 1 * ms, 40 * ms
     task = tasks.shd_task(n_train=4, n_test=3, duration=duration, dt=dt, seed=5,
                           folder=str(tmp_path / "made"))
-    train = load_shd(synthetic_shd(str(tmp_path / "a.h5"), 4, seed=5), dt, duration)
-    test = load_shd(synthetic_shd(str(tmp_path / "b.h5"), 3, seed=5 + 10 ** 6,
+    train = load_shd(synthetic_shd(str(tmp_path / "a.h5"), 4, duration=duration, seed=5), dt,
+                     duration)
+    test = load_shd(synthetic_shd(str(tmp_path / "b.h5"), 3, duration=duration, seed=5 + 10 ** 6,
                                   template_seed=5), dt, duration)
     assert (task.n_inputs, task.n_outputs, task.loss, task.dt) == (700, 20, "cross_entropy", dt)
     assert "synthetic" in task.description
@@ -305,7 +307,7 @@ def test_shd_task_without_files_reads_the_synthetic_files_it_wrote(tmp_path):
             assert g.target == e.target and g.n_steps == e.n_steps == 40
             np.testing.assert_array_equal(g.input[0], e.input[0])
             np.testing.assert_array_equal(np.asarray(g.input[1]), np.asarray(e.input[1]))
-    assert sorted(os.listdir(tmp_path / "made")) == ["synthetic_test.h5", "synthetic_train.h5"]
+    assert sorted(os.listdir(tmp_path / "made")) == ["synthetic_shd_test.h5", "synthetic_shd_train.h5"]
     given = tasks.shd_task(n_train=2, n_test=1, duration=duration, dt=dt,
                            train_path=str(tmp_path / "a.h5"), test_path=str(tmp_path / "b.h5"))
     assert [s.target for s in given.train] == [s.target for s in train[:2]]

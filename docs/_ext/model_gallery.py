@@ -15,13 +15,21 @@ MODELS = os.path.join(ROOT, "models")
 GALLERY = os.path.join(ROOT, "docs", "gallery")
 
 
+#: Calls that save a script's figure, and the argument that names it.
+FIGURE_CALLS = {"save": "stem", "plot_curves": "stem"}
+
+
 def figure_name(tree):
-    """The last string argument of the script's ``save(fig, ...)`` call: the figure's
-    file name without extension (None when the script saves no figure)."""
+    """The last string of the path given to the script's ``save(fig, ...)`` or
+    ``plot_curves(..., stem=...)`` call: the figure's file name without extension (None
+    when the script saves no figure)."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "save":
-            strings = [n.value for n in ast.walk(node.args[-1])
-                       if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in FIGURE_CALLS:
+            keyword = FIGURE_CALLS[node.func.id]
+            path = next((k.value for k in node.keywords if k.arg == keyword),
+                        node.args[-1] if node.args else None)
+            strings = [n.value for n in ast.walk(path)
+                       if isinstance(n, ast.Constant) and isinstance(n.value, str)] if path else []
             return strings[-1] if strings else None
     return None
 

@@ -24,7 +24,9 @@ neuron) gives
 
 and the error of a hidden sender's transmitted signal r_i = y_i,
 ``dL/dr_i(t) = A_i(t) - A_i(t+1)`` with ``A_i(t) = sum_{s of i} w_s E_{j_s}(t + d_s)``, so
-``delta_i(t) = f'(x_i(t)) (A_i(t) - A_i(t+1))`` and the same pass repeats one layer down.
+``delta_i(t) = f'(x_i(t)) (A_i(t) - A_i(t+1) + dR/dy_i(t))`` (R: the learner's activity
+penalty, :mod:`sgbrian.penalties`, when it has one) and the same pass repeats one layer
+down.
 Work per sample: (events x fan-out) for the injections and the weight and delay
 gradients, (neurons x (K+1)^2 x steps) for the cascades forward and backward, and
 (synapses from hidden senders x steps) for the hidden errors; no synapse x bucket x step
@@ -37,6 +39,7 @@ import numpy as np
 from brian2 import Clock, NetworkOperation, SpikeMonitor
 
 from ..datasets import batch_inputs
+from ..penalties import TotalVariation
 from .adjoint_data import LayerEvents, SynapseTable
 from .adjoint_kernels import kernels
 from .binding import activation, activation_slope
@@ -79,6 +82,7 @@ class BatchWork:
         self.grad_w = [np.zeros(len(t.post)) if gathered else None for t in engine.tables]
         self.grad_d = [np.zeros(len(t.post)) if self.Ed[l + 1] is not None else None
                        for l, t in enumerate(engine.tables)]
+        self.penalty_grad = [None] * len(layers)      # dR/dy per hidden layer, per sample
 
     def add_to(self, grads):
         """The batch's sums into the learner's gradients (Brian2's synapse order; the delay
@@ -286,11 +290,25 @@ class AdjointEngine(Engine):
         readout = layers[-1]
         y = activation(readout, work.x[-1])
         losses, dy = learner.loss.sample_sequence(y, data, b)
+        losses = losses + self._penalty(b, data, work)
         if not np.all(np.isfinite(losses)):
             learner._diverged(f"the loss became {losses.sum()} in sample {b} of a batch")
         self.plan.metrics.add_sequence(b, y, losses)
         if work.train:
             self._backward(dy * activation_slope(readout, work.x[-1]), events, b, work)
+
+    def _penalty(self, b, data, work):
+        """The activity penalty of copy b over its own steps (per step), with its
+        derivative by each hidden layer's output kept in ``work.penalty_grad``."""
+        length = int(np.count_nonzero(data["active"][:, b]))
+        total = 0.0
+        for l, strength in enumerate(self.learner.penalty_strengths, start=1):
+            work.penalty_grad[l] = None
+            if strength > 0:
+                y = activation(self.net.layers[l], work.x[l])
+                values, work.penalty_grad[l] = TotalVariation.sequence(y, length, strength)
+                total = total + values
+        return total
 
     def _tap(self, l):
         """The bucket events of layer l-1 enter at layer l: 1 for raw spikes, else 0."""
@@ -313,6 +331,8 @@ class AdjointEngine(Engine):
             A = table.error(E, work.weights[l - 1], compiled,
                             self.workspace("A", l - 1, len(E) + 1))        # (T + 1, n_pre)
             delta = np.subtract(A[:-1], A[1:], out=self.workspace("delta", l - 1, len(E)))
+            if work.penalty_grad[l - 1] is not None:
+                delta += work.penalty_grad[l - 1]          # dR/dy of the hidden layer
             delta *= activation_slope(layers[l - 1], work.x[l - 1])
 
     def state_nbytes(self):

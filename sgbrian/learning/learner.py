@@ -4,6 +4,7 @@ from brian2 import ms, second
 
 from ..metrics import Metrics
 from ..optim import Adam, clip_by_global_norm, schedule
+from ..penalties import TotalVariation
 from ..targets import is_standalone
 from ..training import evaluate, fit
 from ..validation import check_choice, check_int
@@ -51,6 +52,12 @@ class OnlineLearner:
     constant_drive : bool
         Extra ``drive`` terms make the online rules refuse unless this marks them as
         constants of the gradient ('adjoint' refuses them).
+    penalty : TotalVariation, optional
+        An activity penalty on the hidden layers' outputs, added to the loss (and to the
+        reported ``loss``): ``lambda sum_t |y(t) - y(t - dt)|``, about lambda theta times
+        the quanta sent (:mod:`sgbrian.penalties`). Its gradient is exact under 'adjoint'
+        (any depth) and 'exact'; under 'spatial', exact for each layer's own parameters
+        and sent down like the readout's error.
 
     Raises
     ------
@@ -60,7 +67,7 @@ class OnlineLearner:
 
     def __init__(self, net, loss, rule="spatial", optimizer=None, train=("w", "v", "b"),
                  update_every="sample", clip_norm=None, lr_schedule=None, seed=0,
-                 constant_drive=False):
+                 constant_drive=False, penalty=None):
         if is_standalone():
             raise RuntimeError("the learner is a Python network_operation, which Brian2 skips "
                                "silently on a standalone device (cpp_standalone, genn): "
@@ -86,7 +93,13 @@ class OnlineLearner:
                     "learner cannot differentiate it (its dependence on the parameters is not "
                     "tracked); pass constant_drive=True to treat it as a constant of the "
                     "gradient (exact when it does not depend on the trained parameters)")
+        if penalty is not None and not isinstance(penalty, TotalVariation):
+            raise ValueError(f"penalty must be None or a TotalVariation(strength), got {penalty!r}")
         self.net, self.loss, self.rule = net, loss, rule
+        self.penalty = penalty
+        #: lambda of each hidden layer (zeros without a penalty).
+        self.penalty_strengths = (penalty.strengths(len(net.layers) - 2) if penalty is not None
+                                  else np.zeros(len(net.layers) - 2))
         self.optimizer = optimizer or Adam()
         self.train, self.update_every, self.clip_norm = tuple(train), update_every, clip_norm
         self.lr_schedule = lr_schedule or schedule("constant")

@@ -21,6 +21,7 @@ eps_{i(p),d}^k Z_{p,d}^k``. Continuous delays: ``dL/dD_s = delta_j w_s sum_{k>=1
 import numpy as np
 from brian2 import NetworkOperation
 
+from ..penalties import TotalVariation
 from .binding import activation, activation_slope, drive_terms
 from .engine import Engine
 from .buffers import WeightGradient, owned_nbytes
@@ -46,6 +47,12 @@ class OnlineEngine(Engine):
         self.weight_grads = [WeightGradient(c) for c in self.connections]
         self.delay_grads = {l: WeightGradient(c, derivative=True)
                             for l, c in enumerate(self.connections) if learner.delay_trained[l]}
+        #: Hidden layers with an activity penalty (learner.penalty), and their outputs,
+        #: slopes and buckets one step before (the penalty's term at step t - dt).
+        self.penalized = [l for l, strength in enumerate(learner.penalty_strengths, start=1)
+                          if strength > 0]
+        self.previous, self._current, self._signed = {}, {}, {}
+        self._make_penalty_buffers()
         self._make_traces()
 
         def learner_step():               # a plain function: Brian2 inspects its arguments
@@ -56,6 +63,14 @@ class OnlineEngine(Engine):
 
     def _make_traces(self):
         """Forward-mode traces (none under 'spatial')."""
+
+    def _make_penalty_buffers(self):
+        """Weight (and delay) gradient windows of the penalty's previous-step term: fed with
+        the senders' buckets one step back, ``u(t - dt - d)``."""
+        self.previous_weight_grads = {l: WeightGradient(self.connections[l - 1])
+                                      for l in self.penalized}
+        self.previous_delay_grads = {l: WeightGradient(self.connections[l - 1], derivative=True)
+                                     for l in self.penalized if l - 1 in self.delay_grads}
 
     def write_params(self, params):
         """Copy parameters into the Brian2 variables and keep the weights as dense (delays,
@@ -87,8 +102,9 @@ class OnlineEngine(Engine):
         """Every state variable, sender cascade, gradient window and trace back to rest
         (buffered gradients are added to the learner's first)."""
         self.flush(self.learner.grads, self.learner.train)
-        for wg in self.weight_grads + list(self.delay_grads.values()):
+        for wg in self._windows():
             wg.reset()
+        self.previous = {}
         self.rest()
         for conn in self.connections:
             conn.senders.reset()
@@ -161,6 +177,8 @@ class OnlineEngine(Engine):
         if plan.train:                       # the traces serve gradients only
             self._step_traces(x[0], U[0], params.get("v1"))
         losses, dy = learner.loss.batch_step(y, plan.data, n)
+        if self.penalized:
+            losses = losses + self._penalty_step(plan, n, x, U)
         if not np.all(np.isfinite(losses)):
             learner._diverged(f"the loss became {losses.sum()} at step {n} of a sample")
         plan.metrics.add(n, y, losses)
@@ -170,6 +188,7 @@ class OnlineEngine(Engine):
             has_loss = dy is not None
             self._backward((dy if has_loss else np.zeros_like(y))
                            * activation_slope(readout, x[-1]), x, U)
+            self.previous = self._current
             if has_loss:
                 plan.steps_since_update += 1
             if (has_loss and plan.apply and learner.update_every != "sample"
@@ -179,6 +198,57 @@ class OnlineEngine(Engine):
     def _step_traces(self, x1, U1, v1):
         """Advance the forward-mode traces by one step (none under 'spatial')."""
 
+    def _penalty_step(self, plan, n, x, U):
+        """The activity penalty at step n (per copy): ``lambda sum_j |y_j(n) - y_j(n-1)|``
+        of each penalized layer, for copies whose sample has a step n - 1; keeps
+        ``lambda s(n)`` and this step's outputs, slopes and buckets."""
+        paired = plan.data["active"][n] & (n > 0)
+        total = 0.0
+        self._current, self._signed = {}, {}
+        for l in self.penalized:
+            layer = self.net.layers[l]
+            y = activation(layer, x[l - 1])
+            previous = self.previous.get(l)
+            values, self._signed[l] = TotalVariation.step(
+                y, y if previous is None else previous["y"], paired,
+                self.learner.penalty_strengths[l - 1])
+            total = total + values
+            self._current[l] = dict(y=y, slope=activation_slope(layer, x[l - 1]), U=U[l - 1])
+        if not plan.train:
+            self.previous = self._current
+        return total
+
+    def _penalty_now(self, l):
+        """The penalty's error of layer l's x at this step, ``lambda s(t) f'(x(t))``."""
+        return self._signed[l] * self._current[l]["slope"]
+
+    def _penalty_before(self, l):
+        """The penalty's error of layer l's x one step back, ``-lambda s(t) f'(x(t - dt))``
+        (zero where there is no step back)."""
+        previous = self.previous.get(l)
+        if previous is None:
+            return np.zeros_like(self._signed[l])
+        return -self._signed[l] * previous["slope"]
+
+    def _add_previous_step_terms(self, l, delta_before):
+        """Layer l's own parameters' gradients of the penalty's previous-step term: its
+        error ``delta_before`` with that step's buckets ``U(t - dt)`` (v), 1 (b) and the
+        senders' ``u(t - dt - d)`` (w and d, through their own windows)."""
+        grads, params, train = self.learner.grads, self.learner.params, self.learner.train
+        previous = self.previous.get(l)
+        if "v" in train and previous is not None:
+            grads[f"v{l}"] += np.einsum("bn,bnk->nk", delta_before, previous["U"])
+        if "b" in train:
+            grads[f"b{l}"] += delta_before.sum(axis=0)
+        vd = delta_before[:, :, None] * params[f"v{l}"]
+        before = self.connections[l - 1].senders.delayed([1])[0]
+        if "w" in train:
+            self.previous_weight_grads[l].add(before, vd, grads[f"w{l - 1}"])
+        if l in self.previous_delay_grads:
+            self.previous_delay_grads[l].weights = params[f"w{l - 1}"]
+            self.previous_delay_grads[l].add(before, vd, grads[f"d{l - 1}"])
+        return vd
+
     def _backward(self, delta, x, U):
         """Accumulate this step's gradients, summed over the batch, from the readout down
         (docs/spec.md section 5). ``delta``: (batch, n_readout)."""
@@ -186,6 +256,8 @@ class OnlineEngine(Engine):
         grads, params, train = learner.grads, learner.params, learner.train
         for l in range(len(self.net.layers) - 1, 0, -1):
             conn, v = self.connections[l - 1], params[f"v{l}"]
+            if l in self._signed:                       # the activity penalty at this step
+                delta = delta + self._penalty_now(l)
             vd = delta[:, :, None] * v                                      # (B, n, K+1)
             if "v" in train:
                 grads[f"v{l}"] += np.einsum("bn,bnk->nk", delta, U[l - 1])
@@ -198,6 +270,8 @@ class OnlineEngine(Engine):
                 if l - 1 in self.delay_grads:
                     self.delay_grads[l - 1].weights = params[f"w{l - 1}"]
                     self.delay_grads[l - 1].add(buckets, vd, grads[f"d{l - 1}"])
+            if l in self._signed:
+                vd = vd + self._add_previous_step_terms(l, self._penalty_before(l))
             if l == 1:
                 return
             delta = self._error_below(l, vd, x)
@@ -209,6 +283,11 @@ class OnlineEngine(Engine):
         error of layer l-1 from layer l's ``vd = v delta``."""
         eps = np.einsum("dij,bj->bi", self.dense[l - 1], vd.sum(axis=2))
         return activation_slope(self.net.layers[l - 1], x[l - 2]) * eps
+
+    def _windows(self):
+        return (self.weight_grads + list(self.delay_grads.values())
+                + list(self.previous_weight_grads.values())
+                + list(self.previous_delay_grads.values()))
 
     def state_nbytes(self):
         """Bytes of the arrays this engine allocated to learn: the sender cascades, the gradient
@@ -225,6 +304,7 @@ class OnlineEngine(Engine):
             Bytes.
         """
         return owned_nbytes(self.connections, self.weight_grads, self.delay_grads,
+                            self.previous_weight_grads, self.previous_delay_grads,
                             getattr(self, "exact", None), getattr(self, "w0_dense", None))
 
     def flush(self, grads, train):
@@ -243,6 +323,11 @@ class OnlineEngine(Engine):
                 wg.flush(grads[f"w{l}"])
         for l, dg in self.delay_grads.items():
             dg.flush(grads[f"d{l}"])
+        for l, wg in self.previous_weight_grads.items():
+            if "w" in train:
+                wg.flush(grads[f"w{l - 1}"])
+        for l, dg in self.previous_delay_grads.items():
+            dg.flush(grads[f"d{l - 1}"])
 
 
 class ExactEngine(OnlineEngine):
@@ -301,11 +386,55 @@ class ExactEngine(OnlineEngine):
         for _, trace in self.exact.values():
             trace.reset()
 
+    def _make_penalty_buffers(self):
+        """None: the penalty's w0 terms go straight into the dense (hidden x input)
+        gradient, with the drive of this step and of the step before."""
+        self.previous_weight_grads, self.previous_delay_grads = {}, {}
+
+    def _penalty_step(self, plan, n, x, U):
+        """As the online engine, keeping this step's dense drive as well (training only).
+
+        Parameters
+        ----------
+        plan : RunPlan
+            The run.
+        n : int
+            The step in the batch.
+        x, U : list of ndarray
+            Each layer's x and buckets.
+
+        Returns
+        -------
+        ndarray
+            The penalty per copy.
+        """
+        total = super()._penalty_step(plan, n, x, U)
+        if plan.train:
+            self._current[1]["drive"] = self._drive
+        return total
+
+    def _add_penalty(self):
+        """The penalty's gradients of the hidden layer's own parameters, both terms:
+        ``delta_now`` with this step's buckets and drive ``sum_k v_h^k u_i^k(t - d)``,
+        ``delta_before`` with the step before's."""
+        grads, train = self.learner.grads, self.learner.train
+        terms = [(self._penalty_now(1), self._current[1])]
+        if 1 in self.previous:
+            terms.append((self._penalty_before(1), self.previous[1]))
+        for delta, step in terms:
+            if "v" in train:
+                grads["v1"] += np.einsum("bn,bnk->nk", delta, step["U"])
+            if "b" in train:
+                grads["b1"] += delta.sum(axis=0)
+            if "w" in train:
+                self.w0_dense += np.einsum("bh,bhi->hi", delta, step["drive"])
+
     def _step_traces(self, x1, U1, v1):
         """The traces' taps: ``slope_h`` times the sensitivity of x_h to the parameter,
         ``sum_k v_h^k u_i^k`` (w0, the input's delayed buckets), ``U_h^m`` (v1), 1 (b1)."""
         slope = activation_slope(self.net.layers[1], x1)                 # (B, n)
         drive = self.connections[0].dense_drive(v1)                      # (B, n, n_in)
+        self._drive = drive
         if isinstance(self.exact["w0"][1], InPlaceTrace):   # stepped with the contraction
             self._taps = {"w0": (slope, drive), "v1": (slope, U1),
                           "b1": (slope, np.ones((*slope.shape, 1)))}
@@ -320,6 +449,8 @@ class ExactEngine(OnlineEngine):
         """Contract the readout's error ``eps`` with the traces (into the hidden
         parameters' gradients); nothing is sent further down."""
         grads, train = self.learner.grads, self.learner.train
+        if 1 in self._signed:
+            self._add_penalty()
         eps = np.matmul(self.dense[l - 1][:, None], vd[None])       # (D, B, n_h, K+1)
         readout = self.connections[l - 1]
         for name, (owner, trace) in self.exact.items():
