@@ -42,7 +42,7 @@ class Experiment:
     batch_size : int
         Samples side by side.
     penalty : float
-        lambda of the activity penalty on the hidden outputs (:mod:`sgbrian.penalties`;
+        The activity penalty's lambda on the hidden outputs (:mod:`sgbrian.penalties`;
         0: none).
     """
     make_task: object

@@ -29,7 +29,7 @@ class TotalVariation:
     Parameters
     ----------
     strength : float or sequence of float
-        lambda >= 0: one for every hidden layer, or one per hidden layer (input side
+        The lambda >= 0: one for every hidden layer, or one per hidden layer (input side
         first).
 
     Raises

@@ -78,7 +78,7 @@ def sweep_points(tasks, seeds, theta_factors=THETA_FACTORS, penalties=PENALTIES)
     theta_factors : sequence of float
         Thresholds as factors of the default.
     penalties : sequence of float
-        lambda values (> 0).
+        The lambda values (> 0).
 
     Returns
     -------
@@ -108,7 +108,7 @@ def tradeoff_point(task, seed, theta, penalty, target="numpy"):
     theta : float
         The encoders' threshold.
     penalty : float
-        lambda (0: none).
+        The lambda (0: none).
     target : str
         Code generation target.
 

@@ -29,7 +29,7 @@ LAYERS = [
     {"data_parallel"},
     {"training"},
     {"learning", "learning.binding", "learning.engine", "learning.buffers",
-     "learning.cascades",
+     "learning.cascades", "learning.exact",
      "learning.memory", "learning.online", "learning.adjoint", "learning.adjoint_data",
      "learning.adjoint_kernels",
      "learning.methods", "learning.learner"},

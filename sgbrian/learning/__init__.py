@@ -25,7 +25,8 @@ from .buffers import WeightGradient, owned_nbytes
 from .cascades import BucketMajorCascades, InPlaceTrace, SenderCascades
 from .learner import TRAINABLE, OnlineLearner
 from .methods import METHODS, GradientMethod, register_method
-from .online import ExactEngine, OnlineEngine
+from .exact import ExactEngine
+from .online import OnlineEngine
 from .adjoint import AdjointEngine
 
 RULES = tuple(METHODS)

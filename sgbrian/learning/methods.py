@@ -13,7 +13,8 @@ parameters within a sample, and what it refuses. ``register_method`` adds one;
 import numpy as np
 
 from .adjoint import AdjointEngine
-from .online import ExactEngine, OnlineEngine
+from .exact import ExactEngine
+from .online import OnlineEngine
 
 METHODS = {}
 
