@@ -2,14 +2,14 @@
 
 A sigma-delta neuron of threshold theta sends about TV(y) / theta quanta over a sample:
 its quantized output follows y within theta / 2, so that every quantum covers theta of
-y's variation. :class:`TotalVariation` adds to the loss
+y's variation. :class:`TotalVariation` adds to the loss::
 
     R = sum_l lambda_l sum_j sum_{t=1}^{T-1} |y_lj(t) - y_lj(t - dt)|
 
 over each sample's own steps (t = 0 is the sample's first step; no pair spans two
 samples) and over the hidden layers l = 1..L-1 (the readout sends no quanta). Its
 derivative, with ``s(t) = sign(y(t) - y(t - dt))`` for 1 <= t < T and s = 0 outside
-(``sign(0) = 0``, the subgradient 0 where y does not change):
+(``sign(0) = 0``, the subgradient 0 where y does not change)::
 
     dR/dy_lj(t) = lambda_l (s(t) - s(t + dt))
 
